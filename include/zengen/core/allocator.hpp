@@ -1,0 +1,34 @@
+// CPU memory: 64-byte aligned blocks from a caching allocator.
+//
+// Large blocks (training activations, gradients) are kept after release and
+// handed out again for the same rounded size, so a steady-state training step
+// does not pay for fresh pages from the OS every time. Small blocks go
+// straight to the system allocator, which already caches them well.
+#pragma once
+
+#include <cstddef>
+
+namespace zengen {
+
+struct AllocatorStats {
+  std::size_t bytes_in_use = 0;     // handed out and not yet released
+  std::size_t bytes_cached = 0;     // released, kept for reuse
+  std::size_t peak_bytes_in_use = 0;
+  std::size_t cache_hits = 0;
+  std::size_t system_allocations = 0;
+};
+
+namespace cpu_allocator {
+/// Returns at least `bytes` bytes aligned to 64 bytes (never null; throws
+/// zengen::Error when the system is out of memory).
+void* allocate(std::size_t bytes);
+/// Gives back a block from allocate(); `bytes` must be the size asked for.
+void deallocate(void* ptr, std::size_t bytes);
+/// Frees every cached block.
+void empty_cache();
+/// Most bytes kept in the cache; beyond it, released blocks are freed.
+void set_cache_limit(std::size_t bytes);
+AllocatorStats stats();
+}  // namespace cpu_allocator
+
+}  // namespace zengen

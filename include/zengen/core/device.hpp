@@ -1,0 +1,33 @@
+// Where a tensor's memory lives: the CPU or one CUDA device.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+namespace zengen {
+
+enum class DeviceType : unsigned char { CPU, CUDA };
+
+struct Device {
+  DeviceType type = DeviceType::CPU;
+  int index = 0;
+
+  static constexpr Device cpu() { return {DeviceType::CPU, 0}; }
+  static constexpr Device cuda(int index = 0) { return {DeviceType::CUDA, index}; }
+  /// The first CUDA device when this build has CUDA and a GPU is present,
+  /// else the CPU.
+  static Device best();
+  /// Whether this build of zengen was compiled with the CUDA backend.
+  static bool cuda_built();
+  /// Number of usable CUDA devices (0 without CUDA or without a GPU).
+  static int cuda_device_count();
+
+  constexpr bool is_cpu() const { return type == DeviceType::CPU; }
+  constexpr bool is_cuda() const { return type == DeviceType::CUDA; }
+  constexpr bool operator==(const Device&) const = default;
+  std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Device& d) { return os << d.str(); }
+
+}  // namespace zengen

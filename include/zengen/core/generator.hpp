@@ -1,0 +1,80 @@
+// The random number generator: Philox4x32-10, counter-based. A value is a
+// pure function of (seed, offset, element index), so the CPU and GPU give the
+// same numbers for the same seed, and generation parallelises freely.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "zengen/core/host_device.hpp"
+
+namespace zengen {
+
+/// Philox4x32 with 10 rounds (Salmon et al., SC'11): 4 random 32-bit words
+/// from a 128-bit counter and a 64-bit key.
+ZENGEN_HOST_DEVICE void philox4x32_10(std::uint32_t counter[4], std::uint32_t key0, std::uint32_t key1,
+                                      std::uint32_t out[4]) {
+  constexpr std::uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
+  constexpr std::uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
+  std::uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = static_cast<std::uint64_t>(kMul0) * c0;
+    const std::uint64_t p1 = static_cast<std::uint64_t>(kMul1) * c2;
+    const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
+    const std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+    c0 = hi1 ^ c1 ^ key0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ key1;
+    c3 = lo0;
+    key0 += kWeyl0;
+    key1 += kWeyl1;
+  }
+  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+/// The state of a generator: the seed (the key) and how many 128-bit blocks
+/// have been used (the counter's start for the next call). Saving and
+/// restoring it reproduces a run exactly.
+struct GeneratorState {
+  std::uint64_t seed = 0;
+  std::uint64_t offset = 0;
+  bool operator==(const GeneratorState&) const = default;
+};
+
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed = 0) : state_{seed, 0} {}
+  void manual_seed(std::uint64_t seed) { state_ = {seed, 0}; }
+  GeneratorState state() const { return state_; }
+  void set_state(GeneratorState s) { state_ = s; }
+  /// Reserves `blocks` counter blocks and returns the first one's index.
+  std::uint64_t advance(std::uint64_t blocks) {
+    const std::uint64_t start = state_.offset;
+    state_.offset += blocks;
+    return start;
+  }
+
+ private:
+  GeneratorState state_;
+};
+
+/// The process-wide generator every random factory uses.
+Generator& default_generator();
+/// Seeds the default generator (and so every later random factory).
+void manual_seed(std::uint64_t seed);
+
+/// The 4 words of block `block` for `seed`: the building block of every
+/// sampler (counter = block as 2x32 bits, 0, 0; key = seed).
+ZENGEN_HOST_DEVICE void philox_block(std::uint64_t seed, std::uint64_t block, std::uint32_t out[4]) {
+  std::uint32_t counter[4] = {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u};
+  philox4x32_10(counter, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), out);
+}
+
+/// Uniform float in [0, 1) from 24 random bits; double from 53.
+ZENGEN_HOST_DEVICE float uniform_float(std::uint32_t u) { return static_cast<float>(u >> 8) * 0x1.0p-24f; }
+ZENGEN_HOST_DEVICE double uniform_double(std::uint32_t hi, std::uint32_t lo) {
+  const std::uint64_t bits = (static_cast<std::uint64_t>(hi) << 21) ^ (static_cast<std::uint64_t>(lo) >> 11);
+  return static_cast<double>(bits & ((1ull << 53) - 1)) * 0x1.0p-53;
+}
+
+}  // namespace zengen

@@ -1,0 +1,10 @@
+// All tensor operations.
+#pragma once
+
+#include "zengen/ops/activation.hpp"
+#include "zengen/ops/elementwise.hpp"
+#include "zengen/ops/factory.hpp"
+#include "zengen/ops/matmul.hpp"
+#include "zengen/ops/op_list.hpp"
+#include "zengen/ops/reduction.hpp"
+#include "zengen/ops/view.hpp"

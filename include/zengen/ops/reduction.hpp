@@ -1,0 +1,33 @@
+// Reductions over all elements or over given dims (negative dims count from
+// the end); keepdim keeps reduced dims with size 1.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "zengen/core/tensor.hpp"
+
+namespace zengen {
+
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
+/// Variance; unbiased divides by n - 1 (Bessel), else by n.
+Tensor var(const Tensor& x, bool unbiased = true);
+Tensor var(const Tensor& x, const std::vector<std::int64_t>& dims, bool unbiased = true,
+           bool keepdim = false);
+/// Largest element (a 0-d tensor); the gradient is shared among ties.
+Tensor max(const Tensor& x);
+/// Largest along dim and where it is (the first, on ties).
+struct MaxResult {
+  Tensor values;   // differentiable
+  Tensor indices;  // int64
+};
+MaxResult max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x);  // flat index, int64 0-d
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Sums a broadcast result back to `shape` (the gradient of broadcasting).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+}  // namespace zengen

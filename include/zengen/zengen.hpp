@@ -1,0 +1,7 @@
+// zengen: the whole public API.
+#pragma once
+
+#include "zengen/autograd/autograd.hpp"
+#include "zengen/core/core.hpp"
+#include "zengen/ops/ops.hpp"
+#include "zengen/version.hpp"

@@ -1,0 +1,287 @@
+#include "zengen/core/tensor.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "autograd/release.hpp"
+#include "core/cuda_bridge.hpp"
+#include "cpu/copy.hpp"
+#include "cpu/random.hpp"
+#include "zengen/autograd/grad_mode.hpp"
+#include "zengen/autograd/node.hpp"
+#include "zengen/core/generator.hpp"
+#include "zengen/ops/ops.hpp"
+
+namespace zengen {
+
+TensorImpl::~TensorImpl() { autograd::detail::defer_release(std::move(grad_fn)); }
+
+Tensor Tensor::empty(const Shape& shape, TensorOptions options) {
+  for (auto d : shape)
+    ZENGEN_CHECK(d >= 0, ShapeError, "empty: negative size in shape ", shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * element_size(options.dtype),
+                                            options.device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = options.dtype;
+  Tensor t(std::move(impl));
+  if (options.requires_grad) t.requires_grad_(true);
+  return t;
+}
+
+std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+std::int64_t Tensor::stride(std::int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+Device Tensor::device() const { return checked().storage->device(); }
+
+bool Tensor::is_contiguous() const {
+  const TensorImpl& t = checked();
+  std::int64_t expected = 1;
+  for (std::int64_t i = t.shape.ndim() - 1; i >= 0; --i) {
+    if (t.shape[i] == 1) continue;
+    if (t.strides[i] != expected) return false;
+    expected *= t.shape[i];
+  }
+  return true;
+}
+
+void* Tensor::data_ptr() const {
+  const TensorImpl& t = checked();
+  return static_cast<char*>(t.storage->data()) + t.offset * static_cast<std::int64_t>(element_size(t.dtype));
+}
+
+// ---- element access ----
+
+namespace {
+// Element offset of a full index, checking bounds.
+std::int64_t element_offset(const Tensor& t, std::initializer_list<std::int64_t> index) {
+  ZENGEN_CHECK(static_cast<std::int64_t>(index.size()) == t.dim(), ValueError, "at: got ", index.size(),
+               " indices for a tensor of shape ", t.shape());
+  std::int64_t off = 0, d = 0;
+  for (std::int64_t i : index) {
+    const std::int64_t n = t.shape()[d];
+    ZENGEN_CHECK(i >= -n && i < n, ValueError, "at: index ", i, " is out of range for dim ", d, " of size ", n,
+                 " (shape ", t.shape(), ")");
+    off += (i < 0 ? i + n : i) * t.strides()[d];
+    ++d;
+  }
+  return off;
+}
+
+template <typename T>
+T read_element(const Tensor& t, std::int64_t element_offset) {
+  return dispatch_all(t.dtype(), [&]<typename S>() -> T {
+    return static_cast<T>(static_cast<const S*>(t.data_ptr())[element_offset]);
+  });
+}
+}  // namespace
+
+template <typename T>
+T Tensor::item() const {
+  ZENGEN_CHECK(numel() == 1, ValueError, "item: expected a tensor with one element, got shape ", shape());
+  if (!device().is_cpu()) return to(Device::cpu()).item<T>();
+  return read_element<T>(*this, 0);
+}
+
+template <typename T>
+T Tensor::at(std::initializer_list<std::int64_t> index) const {
+  if (!device().is_cpu()) return to(Device::cpu()).at<T>(index);
+  return read_element<T>(*this, element_offset(*this, index));
+}
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();
+  Tensor c = to(dtype_of<T>).contiguous();
+  const T* p = static_cast<const T*>(c.data_ptr());
+  return std::vector<T>(p, p + c.numel());
+}
+
+#define ZENGEN_INSTANTIATE_ACCESS(T)                                          \
+  template T Tensor::item<T>() const;                                         \
+  template T Tensor::at<T>(std::initializer_list<std::int64_t>) const;        \
+  template std::vector<T> Tensor::to_vector<T>() const;
+ZENGEN_INSTANTIATE_ACCESS(float)
+ZENGEN_INSTANTIATE_ACCESS(double)
+ZENGEN_INSTANTIATE_ACCESS(std::int64_t)
+#undef ZENGEN_INSTANTIATE_ACCESS
+template bool Tensor::item<bool>() const;
+template bool Tensor::at<bool>(std::initializer_list<std::int64_t>) const;
+
+// ---- copies and conversions ----
+
+namespace {
+// A contiguous copy of src with the given dtype and device (not recorded).
+Tensor copy_to(const Tensor& src, DType dtype, Device device) {
+  Tensor out = Tensor::empty(src.shape(), {.dtype = dtype, .device = device});
+  if (src.device().is_cpu() && device.is_cpu()) {
+    cpu::copy(out, src);
+    return out;
+  }
+  // Across devices the bytes move as they are: convert and compact on the
+  // side that can (the CPU, until the CUDA backend does conversions).
+  Tensor source = src;
+  if (source.device().is_cpu()) source = copy_to(source, dtype, Device::cpu());
+  ZENGEN_CHECK(source.dtype() == dtype && source.is_contiguous(), DeviceError,
+               "to: converting dtype or layout on a CUDA device is not supported yet (", src.dtype(), " -> ",
+               dtype, ")");
+  using cuda_bridge::CopyKind;
+  const CopyKind kind = source.device().is_cpu() ? CopyKind::HostToDevice
+                        : device.is_cpu()         ? CopyKind::DeviceToHost
+                                                  : CopyKind::DeviceToDevice;
+  const int index = device.is_cuda() ? device.index : source.device().index;
+  cuda_bridge::copy(out.data_ptr(), source.data_ptr(), out.nbytes(), kind, index);
+  return out;
+}
+}  // namespace
+
+Tensor Tensor::clone() const {
+  Tensor out = copy_to(*this, dtype(), device());
+  return autograd::record("clone", out, {this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+}
+
+Tensor Tensor::contiguous() const { return zengen::contiguous(*this); }
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  if (target.is_cuda()) {
+    const int count = Device::cuda_device_count();
+    ZENGEN_CHECK(Device::cuda_built(), DeviceError, "to(", target,
+                 "): this build of zengen has no CUDA backend (configure with ZENGEN_WITH_CUDA=ON)");
+    ZENGEN_CHECK(target.index >= 0 && target.index < count, DeviceError, "to(", target, "): ",
+                 count == 0 ? std::string("no CUDA device is present")
+                            : detail::concat("only ", count, " CUDA device(s) are present"));
+  }
+  Tensor out = copy_to(*this, dtype(), target);
+  const Device source = device();
+  return autograd::record("to_device", out, {this},
+                          [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+}
+
+Tensor Tensor::to(DType target) const {
+  if (target == dtype()) return *this;
+  Tensor out = copy_to(*this, target, device());
+  if (!is_floating(target) || !is_floating(dtype())) return out;  // integer results carry no gradient
+  const DType source = dtype();
+  return autograd::record("to_dtype", out, {this},
+                          [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  ZENGEN_CHECK(src.defined(), ValueError, "copy_: source is undefined");
+  broadcast_shapes(shape(), src.shape(), "copy_");
+  ZENGEN_CHECK(broadcast_shapes(shape(), src.shape(), "copy_") == shape(), ShapeError, "copy_: source of shape ",
+               src.shape(), " cannot be broadcast to ", shape());
+  if (device().is_cpu() && src.device().is_cpu()) {
+    cpu::copy(*this, src);
+  } else {
+    ZENGEN_CHECK(is_contiguous() && src.shape() == shape(), DeviceError,
+                 "copy_: strided or broadcast copies involving a CUDA device are not supported yet");
+    Tensor staged = copy_to(src, dtype(), device());
+    cuda_bridge::copy(data_ptr(), staged.data_ptr(), nbytes(), cuda_bridge::CopyKind::DeviceToDevice,
+                      device().index);
+  }
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  ZENGEN_CHECK(device().is_cpu(), DeviceError, "fill_: only CPU tensors for now");
+  cpu::fill(*this, value);
+  return *this;
+}
+
+namespace {
+// Samples into a contiguous buffer, then copies into t if t is strided.
+template <typename Sampler>
+void sample_into(Tensor& t, const char* op, Sampler sampler) {
+  ZENGEN_CHECK(t.device().is_cpu(), DeviceError, op, ": only CPU tensors for now");
+  Tensor target = t.is_contiguous() ? t : Tensor::empty(t.shape(), {.dtype = t.dtype()});
+  Generator& gen = default_generator();
+  const std::uint64_t block = gen.advance(cpu::random_blocks(t.numel(), t.dtype()));
+  sampler(target, gen.state().seed, block);
+  if (!target.is_same(t)) t.copy_(target);
+}
+}  // namespace
+
+Tensor& Tensor::normal_(double mean, double std) {
+  ZENGEN_CHECK(std >= 0, ValueError, "normal_: std must be >= 0, got ", std);
+  sample_into(*this, "normal_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
+    cpu::fill_normal(out, seed, block, mean, std);
+  });
+  return *this;
+}
+
+Tensor& Tensor::uniform_(double low, double high) {
+  ZENGEN_CHECK(low <= high, ValueError, "uniform_: low (", low, ") must not exceed high (", high, ")");
+  sample_into(*this, "uniform_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
+    cpu::fill_uniform(out, seed, block, low, high);
+  });
+  return *this;
+}
+
+// ---- autograd ----
+
+Tensor& Tensor::requires_grad_(bool value) {
+  TensorImpl& t = *impl_;
+  ZENGEN_CHECK(is_leaf() || value, ValueError,
+               "requires_grad_: cannot turn off requires_grad on a non-leaf tensor (use detach())");
+  ZENGEN_CHECK(!value || is_floating(t.dtype), DTypeError, "requires_grad_: only floating tensors can require "
+               "grad, got ", t.dtype);
+  t.requires_grad = value;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return checked().grad ? Tensor(checked().grad) : Tensor(); }
+
+void Tensor::set_grad(const Tensor& g) {
+  if (g.defined())
+    ZENGEN_CHECK(g.shape() == shape(), ShapeError, "set_grad: gradient of shape ", g.shape(),
+                 " for a tensor of shape ", shape());
+  impl_->grad = g.defined() ? g.impl_ptr() : nullptr;
+}
+
+void Tensor::zero_grad() { checked(); impl_->grad.reset(); }
+
+Tensor& Tensor::retain_grad() {
+  if (!is_leaf()) grad_fn()->retained_output = impl_;
+  return *this;
+}
+
+Tensor Tensor::detach() const {
+  const TensorImpl& t = checked();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.storage;
+  impl->shape = t.shape;
+  impl->strides = t.strides;
+  impl->offset = t.offset;
+  impl->dtype = t.dtype;
+  return Tensor(std::move(impl));
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  autograd::backward(*this, gradient, retain_graph, create_graph);
+}
+
+// ---- members forwarding to ops ----
+
+Tensor Tensor::reshape(const Shape& s) const { return zengen::reshape(*this, s); }
+Tensor Tensor::view(const Shape& s) const { return zengen::view(*this, s); }
+Tensor Tensor::flatten(std::int64_t a, std::int64_t b) const { return zengen::flatten(*this, a, b); }
+Tensor Tensor::permute(const std::vector<std::int64_t>& d) const { return zengen::permute(*this, d); }
+Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const { return zengen::transpose(*this, a, b); }
+Tensor Tensor::unsqueeze(std::int64_t d) const { return zengen::unsqueeze(*this, d); }
+Tensor Tensor::squeeze(std::optional<std::int64_t> d) const { return zengen::squeeze(*this, d); }
+Tensor Tensor::expand(const Shape& s) const { return zengen::expand(*this, s); }
+Tensor Tensor::narrow(std::int64_t d, std::int64_t s, std::int64_t l) const { return zengen::narrow(*this, d, s, l); }
+Tensor Tensor::select(std::int64_t d, std::int64_t i) const { return zengen::select(*this, d, i); }
+Tensor Tensor::sum() const { return zengen::sum(*this); }
+Tensor Tensor::sum(const std::vector<std::int64_t>& d, bool k) const { return zengen::sum(*this, d, k); }
+Tensor Tensor::mean() const { return zengen::mean(*this); }
+Tensor Tensor::mean(const std::vector<std::int64_t>& d, bool k) const { return zengen::mean(*this, d, k); }
+Tensor Tensor::pow(double e) const { return zengen::pow(*this, e); }
+Tensor Tensor::exp() const { return zengen::exp(*this); }
+Tensor Tensor::log() const { return zengen::log(*this); }
+Tensor Tensor::abs() const { return zengen::abs(*this); }
+Tensor Tensor::sqrt() const { return zengen::sqrt(*this); }
+
+}  // namespace zengen
