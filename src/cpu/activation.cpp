@@ -95,9 +95,11 @@ void log_softmax_kernel(T* out, const T* x, const Extents& e) {
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (std::int64_t j = 0; j < n; ++j) sum += std::exp(xr[j] - mx);
-      const T lse = mx + std::log(sum);
+      // (x - max) - log(sum), not x - (max + log(sum)): near a large max the
+      // latter rounds log(sum) to max's precision.
+      const T log_sum = std::log(sum);
 #pragma omp simd
-      for (std::int64_t j = 0; j < n; ++j) yr[j] = xr[j] - lse;
+      for (std::int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mx) - log_sum;
     }
     return;
   }
@@ -105,7 +107,8 @@ void log_softmax_kernel(T* out, const T* x, const Extents& e) {
   const int threads = threads_for_units(e.outer * chunks, n * std::min(inner, kColumnChunk));
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    std::vector<T> mx(static_cast<std::size_t>(kColumnChunk)), lse(static_cast<std::size_t>(kColumnChunk));
+    // Per column: the max, then the sum of exp(x - max), then its log.
+    std::vector<T> mx(static_cast<std::size_t>(kColumnChunk)), log_sum(static_cast<std::size_t>(kColumnChunk));
 #pragma omp for schedule(static)
     for (std::int64_t task = 0; task < e.outer * chunks; ++task) {
       const std::int64_t o = task / chunks, c0 = task % chunks * kColumnChunk;
@@ -113,16 +116,16 @@ void log_softmax_kernel(T* out, const T* x, const Extents& e) {
       const T* xb = x + o * n * inner + c0;
       T* yb = out + o * n * inner + c0;
       std::fill(mx.begin(), mx.begin() + width, -std::numeric_limits<T>::infinity());
-      std::fill(lse.begin(), lse.begin() + width, T(0));
+      std::fill(log_sum.begin(), log_sum.begin() + width, T(0));
       for (std::int64_t j = 0; j < n; ++j)
         for (std::int64_t c = 0; c < width; ++c) mx[c] = std::max(mx[c], xb[j * inner + c]);
       for (std::int64_t j = 0; j < n; ++j)
 #pragma omp simd
-        for (std::int64_t c = 0; c < width; ++c) lse[c] += std::exp(xb[j * inner + c] - mx[c]);
-      for (std::int64_t c = 0; c < width; ++c) lse[c] = mx[c] + std::log(lse[c]);
+        for (std::int64_t c = 0; c < width; ++c) log_sum[c] += std::exp(xb[j * inner + c] - mx[c]);
+      for (std::int64_t c = 0; c < width; ++c) log_sum[c] = std::log(log_sum[c]);
       for (std::int64_t j = 0; j < n; ++j)
 #pragma omp simd
-        for (std::int64_t c = 0; c < width; ++c) yb[j * inner + c] = xb[j * inner + c] - lse[c];
+        for (std::int64_t c = 0; c < width; ++c) yb[j * inner + c] = (xb[j * inner + c] - mx[c]) - log_sum[c];
     }
   }
 }
