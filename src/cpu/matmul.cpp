@@ -141,7 +141,8 @@ void eigen_matmul(const Tensor& out, Tensor a, Tensor b) {
 }
 
 void check_internal(const Tensor& out, const Tensor& a, const Tensor& b) {
-  ZENGEN_CHECK(out.is_contiguous() && a.dim() >= 2 && b.dim() >= 2 && out.dim() >= 2 &&
+  // (Tensor::is_contiguous says false for some empty shapes, e.g. [2, 0].)
+  ZENGEN_CHECK((out.numel() == 0 || out.is_contiguous()) && a.dim() >= 2 && b.dim() >= 2 && out.dim() >= 2 &&
                    a.size(-1) == b.size(-2) && out.size(-2) == a.size(-2) && out.size(-1) == b.size(-1),
                Error, "internal: cpu::matmul called with out ", out.shape(), ", a ", a.shape(), ", b ", b.shape());
 }
