@@ -3,5 +3,6 @@
 
 #include "zengen/autograd/autograd.hpp"
 #include "zengen/core/core.hpp"
+#include "zengen/io/io.hpp"
 #include "zengen/ops/ops.hpp"
 #include "zengen/version.hpp"
