@@ -180,7 +180,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
       ZENGEN_CHECK(name != "__metadata__", ValueError, op, ": '", path,
                    "': the tensor name '__metadata__' is reserved by the format");
       ZENGEN_CHECK(t.defined(), ValueError, op, ": '", path, "': tensor '", name, "' is undefined");
-      items.emplace_back(name, t.detach().to(Device::cpu()).contiguous());
+      // Compact on the tensor's own device, then one plain copy to the CPU.
+      items.emplace_back(name, t.detach().contiguous().to(Device::cpu()));
     }
   }
   std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
