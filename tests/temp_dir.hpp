@@ -43,7 +43,12 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// Replaces the file at `path` with `bytes`. The old file is unlinked first:
+/// truncating it instead makes ext4 flush the new data to disk on close
+/// (auto_da_alloc), which is slow in loops.
 inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path);

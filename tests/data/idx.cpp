@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <random>
 
 #include "helpers.hpp"
 #include "temp_dir.hpp"
@@ -35,6 +36,7 @@ std::string u8s(std::initializer_list<int> values) {
 }
 
 void write_gz(const std::string& path, const std::string& bytes) {
+  std::filesystem::remove(path);  // see write_bytes: no truncate-and-rewrite
   gzFile f = gzopen(path.c_str(), "wb");
   REQUIRE(f != nullptr);
   REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
@@ -180,4 +182,36 @@ TEST_CASE("idx: corrupt gzip data is a FormatError, a missing file an IOError", 
   REQUIRE_THROWS_WITH(data::read_idx_images(missing),
                       Catch::Contains(missing) && Catch::Contains("No such file or directory"));
   REQUIRE_THROWS_AS(data::read_idx(dir.path().string()), IOError);
+}
+
+TEST_CASE("idx: mutated files load or fail with a FormatError, nothing else", "[data]") {
+  TempDir dir;
+  const std::string path = dir.file("mutated"), gz_path = dir.file("mutated.gz");
+  write_gz(gz_path, kImages);
+  const std::string gz_images = read_bytes(gz_path);
+  std::mt19937 rng(99);
+  int loaded = 0, rejected = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string m = i % 2 ? kImages : kLabels;
+    const auto pos = [&] { return static_cast<std::size_t>(rng() % m.size()); };
+    switch (i % 3) {
+      case 0: m[pos()] = static_cast<char>(rng()); break;
+      case 1: m.resize(pos()); break;
+      case 2: m.insert(pos(), std::string(1 + rng() % 4, static_cast<char>(rng()))); break;
+    }
+    write_bytes(path, m);
+    std::string gz = gz_images;
+    gz[rng() % gz.size()] = static_cast<char>(rng());  // damage the compressed stream
+    write_bytes(gz_path, gz);
+    for (const auto& p : {path, gz_path}) {
+      try {
+        data::read_idx(p);
+        ++loaded;
+      } catch (const FormatError&) {
+        ++rejected;
+      }
+    }
+  }
+  INFO(loaded << " loaded, " << rejected << " rejected");
+  REQUIRE(rejected > 1000);
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <random>
 
 #include "helpers.hpp"
 #include "temp_dir.hpp"
@@ -369,4 +370,34 @@ TEST_CASE("safetensors: writes are atomic and leave no temporary files", "[io]")
     REQUIRE(read_bytes(path) == old_bytes);
     REQUIRE(dir.entries() == std::vector<std::string>{"ckpt.safetensors"});
   }
+}
+
+TEST_CASE("safetensors: mutated files load or fail with a FormatError, nothing else", "[io]") {
+  TempDir dir;
+  const std::string good = dir.file("good.safetensors"), path = dir.file("mutated.safetensors");
+  io::save_safetensors(good, {{"a", arange(6).reshape({2, 3})}, {"b", scalar_tensor(1, {.dtype = DType::Int64})},
+                              {"c", tensor({1, 0}) > 0.5}},
+                       {{"k", "v"}});
+  const std::string bytes = read_bytes(good);
+  std::mt19937 rng(1234);
+  int loaded = 0, rejected = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string m = bytes;
+    const auto pos = [&] { return static_cast<std::size_t>(rng() % m.size()); };
+    switch (i % 4) {
+      case 0: m[pos()] = static_cast<char>(rng()); break;                  // any byte
+      case 1: m[8 + rng() % 120] = "{}[]\",:0123456789 -e."[rng() % 21]; break;  // JSON punctuation
+      case 2: m.resize(pos()); break;                                        // cut short
+      case 3: m.insert(pos(), std::string(1 + rng() % 8, static_cast<char>(rng()))); break;
+    }
+    write_bytes(path, m);
+    try {
+      io::load_safetensors(path);
+      ++loaded;
+    } catch (const FormatError&) {
+      ++rejected;
+    }
+  }
+  INFO(loaded << " loaded, " << rejected << " rejected");
+  REQUIRE(rejected > 1000);
 }
