@@ -167,7 +167,7 @@ Tensor Tensor::to(DType target) const {
                           [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   ZENGEN_CHECK(src.defined(), ValueError, "copy_: source is undefined");
   broadcast_shapes(shape(), src.shape(), "copy_");
   ZENGEN_CHECK(broadcast_shapes(shape(), src.shape(), "copy_") == shape(), ShapeError, "copy_: source of shape ",
@@ -184,7 +184,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   ZENGEN_CHECK(device().is_cpu(), DeviceError, "fill_: only CPU tensors for now");
   cpu::fill(*this, value);
   return *this;
@@ -193,7 +193,7 @@ Tensor& Tensor::fill_(double value) {
 namespace {
 // Samples into a contiguous buffer, then copies into t if t is strided.
 template <typename Sampler>
-void sample_into(Tensor& t, const char* op, Sampler sampler) {
+void sample_into(const Tensor& t, const char* op, Sampler sampler) {
   ZENGEN_CHECK(t.device().is_cpu(), DeviceError, op, ": only CPU tensors for now");
   Tensor target = t.is_contiguous() ? t : Tensor::empty(t.shape(), {.dtype = t.dtype()});
   Generator& gen = default_generator();
@@ -203,7 +203,7 @@ void sample_into(Tensor& t, const char* op, Sampler sampler) {
 }
 }  // namespace
 
-Tensor& Tensor::normal_(double mean, double std) {
+const Tensor& Tensor::normal_(double mean, double std) const {
   ZENGEN_CHECK(std >= 0, ValueError, "normal_: std must be >= 0, got ", std);
   sample_into(*this, "normal_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
     cpu::fill_normal(out, seed, block, mean, std);
@@ -211,7 +211,7 @@ Tensor& Tensor::normal_(double mean, double std) {
   return *this;
 }
 
-Tensor& Tensor::uniform_(double low, double high) {
+const Tensor& Tensor::uniform_(double low, double high) const {
   ZENGEN_CHECK(low <= high, ValueError, "uniform_: low (", low, ") must not exceed high (", high, ")");
   sample_into(*this, "uniform_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
     cpu::fill_uniform(out, seed, block, low, high);
@@ -221,7 +221,7 @@ Tensor& Tensor::uniform_(double low, double high) {
 
 // ---- autograd ----
 
-Tensor& Tensor::requires_grad_(bool value) {
+const Tensor& Tensor::requires_grad_(bool value) const {
   TensorImpl& t = *impl_;
   ZENGEN_CHECK(is_leaf() || value, ValueError,
                "requires_grad_: cannot turn off requires_grad on a non-leaf tensor (use detach())");
@@ -233,16 +233,16 @@ Tensor& Tensor::requires_grad_(bool value) {
 
 Tensor Tensor::grad() const { return checked().grad ? Tensor(checked().grad) : Tensor(); }
 
-void Tensor::set_grad(const Tensor& g) {
+void Tensor::set_grad(const Tensor& g) const {
   if (g.defined())
     ZENGEN_CHECK(g.shape() == shape(), ShapeError, "set_grad: gradient of shape ", g.shape(),
                  " for a tensor of shape ", shape());
   impl_->grad = g.defined() ? g.impl_ptr() : nullptr;
 }
 
-void Tensor::zero_grad() { checked(); impl_->grad.reset(); }
+void Tensor::zero_grad() const { checked(); impl_->grad.reset(); }
 
-Tensor& Tensor::retain_grad() {
+const Tensor& Tensor::retain_grad() const {
   if (!is_leaf()) grad_fn()->retained_output = impl_;
   return *this;
 }
@@ -256,6 +256,20 @@ Tensor Tensor::detach() const {
   impl->offset = t.offset;
   impl->dtype = t.dtype;
   return Tensor(std::move(impl));
+}
+
+void Tensor::set_data(const Tensor& source) const {
+  ZENGEN_CHECK(is_leaf(), ValueError, "set_data: only leaf tensors can have their data replaced");
+  ZENGEN_CHECK(source.defined(), ValueError, "set_data: source is undefined");
+  TensorImpl& t = *impl_;
+  const TensorImpl& s = *source.impl();
+  t.storage = s.storage;
+  t.shape = s.shape;
+  t.strides = s.strides;
+  t.offset = s.offset;
+  t.dtype = s.dtype;
+  t.grad.reset();
+  if (!is_floating(t.dtype)) t.requires_grad = false;
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {

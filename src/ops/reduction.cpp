@@ -97,7 +97,7 @@ Tensor var(const Tensor& x, const std::vector<std::int64_t>& dims, bool unbiased
   return mul(sum(mul(deviation, deviation), dims, keepdim), 1.0 / static_cast<double>(divisor));
 }
 
-Tensor var(const Tensor& x, bool unbiased) {
+Tensor var_all(const Tensor& x, bool unbiased) {
   check_defined(x, "var");
   return var(x, all_dims(x), unbiased, false);
 }

@@ -2,7 +2,8 @@
 // the autograd state (requires_grad, grad, the node that produced it).
 //
 // Copies of a Tensor share everything; views (reshape, permute, narrow, ...)
-// share storage. Operations live in zengen/ops/ as free functions; the member
+// share storage. Like a shared pointer, a const Tensor handle still allows
+// changing the values and autograd state it points to (in-place methods). Operations live in zengen/ops/ as free functions; the member
 // functions below are the common ones, for fluent code (x.sum().backward()).
 #pragma once
 
@@ -111,29 +112,33 @@ class Tensor {
   Tensor to(DType dtype) const;
   /// Copies src (broadcast to this shape, any dtype) into this tensor in place.
   /// Not recorded by autograd; meant for initialisation and optimizers.
-  Tensor& copy_(const Tensor& src);
-  Tensor& fill_(double value);
-  Tensor& zero_() { return fill_(0.0); }
+  const Tensor& copy_(const Tensor& src) const;
+  const Tensor& fill_(double value) const;
+  const Tensor& zero_() const { return fill_(0.0); }
   /// Fills in place from N(mean, std^2) / U[low, high) using the global generator.
-  Tensor& normal_(double mean = 0.0, double std = 1.0);
-  Tensor& uniform_(double low = 0.0, double high = 1.0);
+  const Tensor& normal_(double mean = 0.0, double std = 1.0) const;
+  const Tensor& uniform_(double low = 0.0, double high = 1.0) const;
 
   // ---- autograd ----
   bool requires_grad() const { return checked().requires_grad; }
   /// Marks a leaf as requiring grad (throws for non-leaves, as they follow
   /// their inputs); returns *this.
-  Tensor& requires_grad_(bool value = true);
+  const Tensor& requires_grad_(bool value = true) const;
   /// The accumulated gradient, or an undefined Tensor before any backward.
   Tensor grad() const;
-  void set_grad(const Tensor& g);
+  void set_grad(const Tensor& g) const;
   /// Drops the accumulated gradient.
-  void zero_grad();
+  void zero_grad() const;
   bool is_leaf() const { return !checked().grad_fn; }
   const std::shared_ptr<autograd::Node>& grad_fn() const { return checked().grad_fn; }
   /// Keep the gradient of this non-leaf tensor in grad() after backward.
-  Tensor& retain_grad();
+  const Tensor& retain_grad() const;
   /// A tensor sharing this one's storage, cut off from the graph.
   Tensor detach() const;
+  /// Makes this leaf refer to source's data (storage, shape, dtype), keeping
+  /// its identity and requires_grad and dropping its gradient: how modules
+  /// move or convert their parameters in place.
+  void set_data(const Tensor& source) const;
   /// Reverse-mode differentiation from this tensor. `gradient` may be
   /// omitted only for a one-element tensor (it is then 1). The graph is freed
   /// unless retain_graph; create_graph records the backward pass itself so

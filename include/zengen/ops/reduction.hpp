@@ -2,6 +2,7 @@
 // the end); keepdim keeps reduced dims with size 1.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <vector>
 
@@ -13,10 +14,17 @@ Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
-/// Variance; unbiased divides by n - 1 (Bessel), else by n.
-Tensor var(const Tensor& x, bool unbiased = true);
+/// Variance over dims; unbiased divides by n - 1 (Bessel), else by n.
 Tensor var(const Tensor& x, const std::vector<std::int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
+/// Variance of all elements. (The flag overload is a template so that
+/// var(x, {1}) picks the dims overload rather than turning {1} into a bool.)
+Tensor var_all(const Tensor& x, bool unbiased);
+inline Tensor var(const Tensor& x) { return var_all(x, true); }
+template <std::same_as<bool> Bool>
+Tensor var(const Tensor& x, Bool unbiased) {
+  return var_all(x, unbiased);
+}
 /// Largest element (a 0-d tensor); the gradient is shared among ties.
 Tensor max(const Tensor& x);
 /// Largest along dim and where it is (the first, on ties).
