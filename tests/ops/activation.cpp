@@ -172,6 +172,18 @@ TEST_CASE("activation: stable and finite at +-100 and +-1000", "[activation]") {
   }
 }
 
+TEST_CASE("activation: NaN propagates", "[activation]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const Tensor x = tensor({nan, 1.0}, {.dtype = dtype});
+    require_values(leaky_relu(x, 0.1), {2}, {nan, 1.0});
+    require_values(sigmoid(x), {2}, {nan, 0.7310585786300049});
+    require_values(tanh(x), {2}, {nan, 0.7615941559557649});
+    require_values(softplus(x), {2}, {nan, 1.3132616875182228});
+    require_values(log_softmax(x), {2}, {nan, nan});
+  }
+}
+
 TEST_CASE("activation: gradcheck", "[activation][gradcheck]") {
   ZENGEN_GRADCHECKED(relu);
   ZENGEN_GRADCHECKED(leaky_relu);
