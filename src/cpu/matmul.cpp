@@ -85,10 +85,15 @@ using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen
 // one GEMM: many of them run in parallel over the batch instead.
 constexpr double kSmallProduct = 128.0 * 128.0 * 128.0;
 
+/// One product's sizes: [n, k] x [k, m].
+struct Sizes {
+  std::int64_t n, k, m;
+};
+
 template <typename T, int OrderA, int OrderB>
 void gemm_batches(const Tensor& out, const Tensor& a, std::int64_t outer_a, const Tensor& b, std::int64_t outer_b,
-                  const BatchOffsets& off) {
-  const std::int64_t n = out.size(-2), m = out.size(-1), k = a.size(-1);
+                  const BatchOffsets& off, Sizes size) {
+  const auto [n, k, m] = size;
   T* po = static_cast<T*>(out.data_ptr());
   const T* pa = static_cast<const T*>(a.data_ptr());
   const T* pb = static_cast<const T*>(b.data_ptr());
@@ -118,6 +123,19 @@ void gemm_batches(const Tensor& out, const Tensor& a, std::int64_t outer_a, cons
   for (std::int64_t i = 0; i < off.count; ++i) product(i);
 }
 
+// [..., n, k] x [k, m] where every batch of a is the next n rows of one
+// row-major matrix (a contiguous stack, as a linear layer sees): one GEMM of
+// count * n rows instead of count small ones. The output, contiguous, is
+// already laid out as that product's [count * n, m] result.
+bool rows_fold(const BatchOffsets& off, std::int64_t n, const MatrixLayout& la) {
+  if (la.layout != Layout::RowMajor || off.count <= 1) return false;
+  for (std::int64_t i = 0; i < off.count; ++i) {
+    const auto s = static_cast<std::size_t>(i);
+    if (off.b[s] != 0 || off.a[s] != i * n * la.outer_stride) return false;
+  }
+  return true;
+}
+
 template <typename T>
 void eigen_matmul(const Tensor& out, Tensor a, Tensor b) {
   MatrixLayout la = layout_of(a), lb = layout_of(b);
@@ -131,13 +149,19 @@ void eigen_matmul(const Tensor& out, Tensor a, Tensor b) {
   };
   compact(a, la);
   compact(b, lb);
-  const BatchOffsets off = batch_offsets(out, a, b);
+  BatchOffsets off = batch_offsets(out, a, b);
+  Sizes size{out.size(-2), a.size(-1), out.size(-1)};
+  if (rows_fold(off, size.n, la)) {
+    size.n *= off.count;
+    off = BatchOffsets{};
+    off.a = off.b = {0};
+  }
   constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
   const bool ra = la.layout == Layout::RowMajor, rb = lb.layout == Layout::RowMajor;
-  if (ra && rb) gemm_batches<T, R, R>(out, a, la.outer_stride, b, lb.outer_stride, off);
-  else if (ra) gemm_batches<T, R, C>(out, a, la.outer_stride, b, lb.outer_stride, off);
-  else if (rb) gemm_batches<T, C, R>(out, a, la.outer_stride, b, lb.outer_stride, off);
-  else gemm_batches<T, C, C>(out, a, la.outer_stride, b, lb.outer_stride, off);
+  if (ra && rb) gemm_batches<T, R, R>(out, a, la.outer_stride, b, lb.outer_stride, off, size);
+  else if (ra) gemm_batches<T, R, C>(out, a, la.outer_stride, b, lb.outer_stride, off, size);
+  else if (rb) gemm_batches<T, C, R>(out, a, la.outer_stride, b, lb.outer_stride, off, size);
+  else gemm_batches<T, C, C>(out, a, la.outer_stride, b, lb.outer_stride, off, size);
 }
 
 void check_internal(const Tensor& out, const Tensor& a, const Tensor& b) {

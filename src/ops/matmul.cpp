@@ -30,6 +30,15 @@ Shape broadcast_batch(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// The gradient of a 2-d b shared by every batch of a (a linear layer on
+// [..., k] inputs): all of a's rows against all of g's in one product,
+// rather than a batch of products summed afterwards.
+Tensor shared_weight_grad(const Tensor& a, const Tensor& g) {
+  std::int64_t rows = 1;
+  for (std::int64_t d = 0; d < a.dim() - 1; ++d) rows *= a.size(d);
+  return matmul(transpose(reshape(a, {rows, a.size(-1)}), 0, 1), reshape(g, {rows, g.size(-1)}));
+}
+
 // Both operands at least 2-d.
 Tensor matmul_2d(const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_batch(a, b);
@@ -40,8 +49,11 @@ Tensor matmul_2d(const Tensor& a, const Tensor& b) {
   // dA = dC @ B^T and dB = A^T @ dC, summed over the batch dims the operand
   // was broadcast along. Written with matmul itself, so it differentiates again.
   return record("matmul", out, {&a, &b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor(),
-                 b.requires_grad() ? sum_to(matmul(transpose(a, -1, -2), g), b.shape()) : Tensor()};
+    Tensor ga, gb;
+    if (a.requires_grad()) ga = sum_to(matmul(g, transpose(b, -1, -2)), a.shape());
+    if (b.requires_grad()) gb = b.dim() == 2 && a.dim() > 2 ? shared_weight_grad(a, g)
+                                                           : sum_to(matmul(transpose(a, -1, -2), g), b.shape());
+    return Grads{ga, gb};
   });
 }
 

@@ -105,6 +105,12 @@ TEST_CASE("matmul: batch dims broadcast and permuted batches match the reference
       require_close(matmul(sa, sb), reference(sa, sb), tolerance(dtype));
       const Tensor la = random({9, 70, 80}, dtype), lb = random({80, 90}, dtype);
       require_close(matmul(la, lb), reference(la, lb), tolerance(dtype));
+      // Batches of a that are not one evenly strided stack of rows (every
+      // other batch; a row slice) must not be folded into one product.
+      const Tensor gaps = slice(random({6, 5, 7}, dtype), 0, 0, 6, 2);
+      require_close(matmul(gaps, w), reference(gaps, w), tolerance(dtype));
+      const Tensor rows = random({3, 8, 7}, dtype).narrow(1, 2, 5);
+      require_close(matmul(rows, w), reference(rows, w), tolerance(dtype));
     }
   }
 }
@@ -147,6 +153,11 @@ TEST_CASE("matmul: empty shapes", "[matmul]") {
   REQUIRE(matmul(empty({0, 5}), ones({5, 2})).shape() == Shape{0, 2});
   REQUIRE(matmul(ones({2, 5}), empty({5, 0})).shape() == Shape{2, 0});
   REQUIRE(matmul(empty({0, 2, 3}), ones({3, 4})).shape() == Shape{0, 2, 4});
+  // Gradients of empty products: zeros of the operands' shapes.
+  Tensor a = zeros({2, 3, 0}).requires_grad_(), b = zeros({0, 4}).requires_grad_();
+  sum(matmul(a, b)).backward();
+  REQUIRE(a.grad().shape() == Shape{2, 3, 0});
+  require_values(b.grad(), {0, 4}, {});
 }
 
 TEST_CASE("matmul: gradcheck", "[matmul][gradcheck]") {
@@ -158,6 +169,11 @@ TEST_CASE("matmul: gradcheck", "[matmul][gradcheck]") {
     require_gradcheck(mm, {rand64({2, 1, 3, 4}), rand64({3, 4, 2})});
     require_gradcheck(mm, {rand64({3, 4}), rand64({2, 4, 5})});
     require_gradcheck(mm, {rand64({2, 3, 4}), rand64({4, 2})});
+    // The shared 2-d weight's gradient is one product over all rows; also
+    // when a is not contiguous.
+    require_gradcheck(mm, {rand64({2, 3, 2, 4}), rand64({4, 3})});
+    auto permuted_rows = [](const std::vector<Tensor>& in) { return matmul(in[0].transpose(0, 1), in[1]); };
+    require_gradcheck(permuted_rows, {rand64({3, 2, 4}), rand64({4, 3})});
   }
   SECTION("1-d operands") {
     require_gradcheck(mm, {rand64({4}), rand64({4, 3})});
