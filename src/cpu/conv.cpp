@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -40,15 +41,22 @@ ConstMatrixMap<T> matrix(const T* p, Index rows, Index cols, Index ld) {
 
 // ---- workspace ----
 
-// Thread-local growing buffers: slot 0 holds a thread's column block, slot 1
-// its partial weight gradient. OpenMP keeps its worker threads alive, so the
-// buffers are reused from call to call; they grow to the largest request
-// (a column block is bounded by conv_tuning().col_block_bytes unless one
-// column of the patch is larger) and are freed when the thread ends.
+// Thread-local growing buffers, one per Slot. OpenMP keeps its worker threads
+// alive, so the buffers are reused from call to call; they grow to the
+// largest request (a column block is bounded by conv_tuning().col_block_bytes
+// unless one column of the patch is larger) and are freed when the thread
+// ends.
+enum Slot : std::size_t {
+  kColumns,    // a column block
+  kPadded,     // the zero-padded input rows a column block reads
+  kWeightAux,  // a partial weight gradient, or the transposed weight
+  kSlots
+};
+
 template <typename T>
-T* workspace(int slot, std::size_t count) {
-  thread_local std::array<std::vector<T>, 2> buffers;
-  std::vector<T>& b = buffers[static_cast<std::size_t>(slot)];
+T* workspace(Slot slot, std::size_t count) {
+  thread_local std::array<std::vector<T>, kSlots> buffers;
+  std::vector<T>& b = buffers[slot];
   if (b.size() < count) {
     std::vector<T>().swap(b);  // free first: never hold both
     b.resize(count);
@@ -60,26 +68,6 @@ T* workspace(int slot, std::size_t count) {
 
 Index floor_div(Index a, Index b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
-
-// Output columns ow in [lo, hi) read input column ow * stride + offset inside [0, in).
-std::pair<Index, Index> valid_range(Index offset, Index stride, Index in, Index out) {
-  const Index lo = std::clamp<Index>(-floor_div(offset, stride), 0, out);
-  const Index hi = std::clamp<Index>(floor_div(in - 1 - offset, stride) + 1, lo, out);
-  return {lo, hi};
-}
-
-// Calls f(oh, ow_begin, ow_end, at) for each run of output positions
-// [p0, p1) that lies on one output row; `at` is the run's offset from p0.
-template <typename F>
-void for_each_run(Index out_w, Index p0, Index p1, F&& f) {
-  Index p = p0;
-  while (p < p1) {
-    const Index oh = p / out_w, ow0 = p - oh * out_w;
-    const Index ow1 = std::min(out_w, ow0 + (p1 - p));
-    f(oh, ow0, ow1, p - p0);
-    p += ow1 - ow0;
-  }
-}
 
 // True when the column matrix is the input itself ([C, H W]): a 1x1 kernel
 // with stride 1, no padding and the full output.
@@ -97,66 +85,177 @@ Index block_positions(const ConvGeometry& g, std::size_t element) {
 }
 
 // ---- im2col / col2im on a block of output positions ----
+//
+// Both work on the zero-padded input, so every window lies inside it and
+// the inner loops are plain strided copies with no bounds checks. Without
+// padding that is the input itself; otherwise a block first copies the
+// input rows it reads into a padded buffer (col2im: adds them back after).
 
-// Fills the column block [(c_end - c_begin) kh kw, p1 - p0] of one image
-// x [C, H, W]: row (c - c_begin, i, j), column p - p0 holds the input under
-// tap (i, j) of the window of output position p (zero in the padding).
+// d[t] = s[t * stride] for t < n (and its adjoint, s[t * stride] += d[t]),
+// with the common strides 1 and 2 known at compile time so they vectorise.
 template <typename T>
-void im2col(const T* x, T* col, const ConvGeometry& g, Index p0, Index p1, Index c_begin, Index c_end) {
-  const Index len = p1 - p0, plane = g.in_h * g.in_w;
-  for (Index c = c_begin; c < c_end; ++c)
+inline void gather(T* __restrict d, const T* __restrict s, Index n, Index stride) {
+  if (stride == 1) {
+    for (Index t = 0; t < n; ++t) d[t] = s[t];
+  } else if (stride == 2) {
+    for (Index t = 0; t < n; ++t) d[t] = s[2 * t];
+  } else {
+    for (Index t = 0; t < n; ++t) d[t] = s[t * stride];
+  }
+}
+template <typename T>
+inline void scatter_add(T* __restrict s, const T* __restrict d, Index n, Index stride) {
+  if (stride == 1) {
+    for (Index t = 0; t < n; ++t) s[t] += d[t];
+  } else if (stride == 2) {
+    for (Index t = 0; t < n; ++t) s[2 * t] += d[t];
+  } else {
+    for (Index t = 0; t < n; ++t) s[t * stride] += d[t];
+  }
+}
+
+// Calls f(oh, ow_begin, ow_end, at) for each run of output positions
+// [p0, p1) that lies on one output row; `at` is the run's offset from p0.
+template <typename F>
+void for_each_run(Index out_w, Index p0, Index p1, F&& f) {
+  Index p = p0;
+  while (p < p1) {
+    const Index oh = p / out_w, ow0 = p - oh * out_w;
+    const Index ow1 = std::min(out_w, ow0 + (p1 - p));
+    f(oh, ow0, ow1, p - p0);
+    p += ow1 - ow0;
+  }
+}
+
+// Channels [c0, c1) of one image as the padded rows that output positions
+// [p0, p1) read: element (c, r, q) of the padded image (rows and columns
+// counted from the padding's top-left corner) is at
+// data[(c - c0) * plane + (r - first_row) * row_stride + q].
+template <typename T>
+struct PaddedRows {
+  T* data;
+  Index plane, row_stride, first_row, rows;
+};
+
+template <typename T>
+bool has_padding(const ConvGeometry& g) {
+  return g.pad_h > 0 || g.pad_w > 0;
+}
+
+// The padded rows of channels [c0, c1) of image x that positions [p0, p1)
+// read. Without padding, a view of x; otherwise a buffer, filled with the
+// input (fill) or zeroed (to collect col2im's sums).
+template <typename T>
+PaddedRows<T> padded_rows(T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1, bool fill) {
+  const Index oh0 = p0 / g.out_w, oh1 = (p1 - 1) / g.out_w;
+  const Index first = oh0 * g.stride_h;
+  const Index rows = (oh1 - oh0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  if (!has_padding<T>(g)) return {x + c0 * g.in_h * g.in_w, g.in_h * g.in_w, g.in_w, 0, g.in_h};
+  const Index width = g.in_w + 2 * g.pad_w, plane = rows * width;
+  T* buf = workspace<T>(kPadded, static_cast<std::size_t>((c1 - c0) * plane));
+  if (!fill) {
+    std::memset(buf, 0, sizeof(T) * static_cast<std::size_t>((c1 - c0) * plane));
+    return {buf, plane, width, first, rows};
+  }
+  for (Index c = c0; c < c1; ++c)
+    for (Index r = 0; r < rows; ++r) {
+      T* d = buf + (c - c0) * plane + r * width;
+      const Index ih = first + r - g.pad_h;
+      if (ih < 0 || ih >= g.in_h) {
+        std::memset(d, 0, sizeof(T) * static_cast<std::size_t>(width));
+        continue;
+      }
+      const T* src = x + (c * g.in_h + ih) * g.in_w;
+      for (Index q = 0; q < g.pad_w; ++q) d[q] = T(0);
+      std::memcpy(d + g.pad_w, src, sizeof(T) * static_cast<std::size_t>(g.in_w));
+      for (Index q = g.pad_w + g.in_w; q < width; ++q) d[q] = T(0);
+    }
+  return {buf, plane, width, first, rows};
+}
+
+// Adds the interior of a zeroed-then-summed padded buffer back into
+// channels [c0, c1) of image x.
+template <typename T>
+void add_back(const PaddedRows<T>& b, T* x, const ConvGeometry& g, Index c0, Index c1) {
+  for (Index c = c0; c < c1; ++c)
+    for (Index r = 0; r < b.rows; ++r) {
+      const Index ih = b.first_row + r - g.pad_h;
+      if (ih < 0 || ih >= g.in_h) continue;
+      const T* __restrict s = b.data + (c - c0) * b.plane + r * b.row_stride + g.pad_w;
+      T* __restrict d = x + (c * g.in_h + ih) * g.in_w;
+      for (Index q = 0; q < g.in_w; ++q) d[q] += s[q];
+    }
+}
+
+// Fills the column block [(c1 - c0) kh kw, p1 - p0]: row (c - c0, i, j),
+// column p - p0 holds the (padded) input under tap (i, j) of the window of
+// output position p.
+template <typename T>
+void im2col(const PaddedRows<const T>& x, T* col, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const Index len = p1 - p0, sw = g.stride_w;
+  for (Index c = c0; c < c1; ++c)
     for (Index i = 0; i < g.kernel_h; ++i)
       for (Index j = 0; j < g.kernel_w; ++j) {
-        T* dst = col + (((c - c_begin) * g.kernel_h + i) * g.kernel_w + j) * len;
-        const Index off_h = i * g.dilation_h - g.pad_h, off_w = j * g.dilation_w - g.pad_w;
-        const auto [lo, hi] = valid_range(off_w, g.stride_w, g.in_w, g.out_w);
-        const Index sw = g.stride_w;
+        T* dst = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        const T* src = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
         for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
-          T* d = dst + at;  // d[ow - ow0]: this run's entry for output column ow
-          const Index ih = oh * g.stride_h + off_h;
-          if (ih < 0 || ih >= g.in_h) {
-            std::fill(d, d + (ow1 - ow0), T(0));
-            return;
-          }
-          const T* row = x + c * plane + ih * g.in_w;  // row[ow * sw + off_w] is x[c, ih, iw]
-          const Index a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, ow0, ow1);
-          std::fill(d, d + (a - ow0), T(0));
-          if (sw == 1) {
-            for (Index ow = a; ow < b; ++ow) d[ow - ow0] = row[ow + off_w];
-          } else {
-            for (Index ow = a; ow < b; ++ow) d[ow - ow0] = row[ow * sw + off_w];
-          }
-          std::fill(d + (b - ow0), d + (ow1 - ow0), T(0));
+          gather(dst + at, src + oh * g.stride_h * x.row_stride + ow0 * sw, ow1 - ow0, sw);
         });
       }
 }
 
-// Adds a column block laid out as im2col's back into channels [c_begin,
-// c_end) of the image x [C, H, W] (the adjoint of im2col). Channels never
-// share memory, so disjoint channel ranges can run in parallel.
+// Adds a column block laid out as im2col's into the (padded) image: the
+// adjoint of im2col. Channels never share memory, so disjoint channel
+// ranges can run in parallel.
 template <typename T>
-void col2im(const T* col, T* x, const ConvGeometry& g, Index p0, Index p1, Index c_begin, Index c_end) {
-  const Index len = p1 - p0, plane = g.in_h * g.in_w;
-  for (Index c = c_begin; c < c_end; ++c)
+void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const Index len = p1 - p0, sw = g.stride_w;
+  // Stride 2, dilation 1: taps j and j + 1 fill the even and odd columns of
+  // one contiguous run, added together as interleaved pairs (a strided
+  // store alone does not vectorise).
+  const bool pairs = sw == 2 && g.dilation_w == 1;
+  for (Index c = c0; c < c1; ++c)
     for (Index i = 0; i < g.kernel_h; ++i)
       for (Index j = 0; j < g.kernel_w; ++j) {
-        const T* src = col + (((c - c_begin) * g.kernel_h + i) * g.kernel_w + j) * len;
-        const Index off_h = i * g.dilation_h - g.pad_h, off_w = j * g.dilation_w - g.pad_w;
-        const auto [lo, hi] = valid_range(off_w, g.stride_w, g.in_w, g.out_w);
-        const Index sw = g.stride_w;
+        const T* src = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        T* dst = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
+        if (pairs && j + 1 < g.kernel_w) {
+          const T* next = src + len;
+          for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
+            T* __restrict d = dst + oh * g.stride_h * x.row_stride + ow0 * 2;
+            const T* __restrict a = src + at;
+            const T* __restrict b = next + at;
+            for (Index t = 0; t < ow1 - ow0; ++t) {
+              d[2 * t] += a[t];
+              d[2 * t + 1] += b[t];
+            }
+          });
+          ++j;
+          continue;
+        }
         for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
-          const Index ih = oh * g.stride_h + off_h;
-          if (ih < 0 || ih >= g.in_h) return;
-          const T* s = src + at;  // s[ow - ow0]: this run's entry for output column ow
-          T* row = x + c * plane + ih * g.in_w;
-          const Index a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, ow0, ow1);
-          if (sw == 1) {
-            for (Index ow = a; ow < b; ++ow) row[ow + off_w] += s[ow - ow0];
-          } else {
-            for (Index ow = a; ow < b; ++ow) row[ow * sw + off_w] += s[ow - ow0];
-          }
+          scatter_add(dst + oh * g.stride_h * x.row_stride + ow0 * sw, src + at, ow1 - ow0, sw);
         });
       }
+}
+
+// Columns of image x for positions [p0, p1) and channels [c0, c1), into the
+// thread's column block; returns it.
+template <typename T>
+T* columns(const T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const auto padded = padded_rows(const_cast<T*>(x), g, p0, p1, c0, c1, /*fill=*/true);
+  T* block = workspace<T>(kColumns, static_cast<std::size_t>((c1 - c0) * g.kernel_h * g.kernel_w * (p1 - p0)));
+  im2col(PaddedRows<const T>{padded.data, padded.plane, padded.row_stride, padded.first_row, padded.rows}, block, g,
+         p0, p1, c0, c1);
+  return block;
+}
+
+// Adds a column block for positions [p0, p1) and channels [c0, c1) into image x.
+template <typename T>
+void add_columns(const T* block, T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/false);
+  col2im(block, padded, g, p0, p1, c0, c1);
+  if (has_padding<T>(g)) add_back(padded, x, g, c0, c1);
 }
 
 // ---- how a call uses the threads ----
@@ -215,9 +314,7 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
     const T* cols = xn + p0;
     Index ld = P;
     if (!direct) {
-      T* block = workspace<T>(0, static_cast<std::size_t>(K * len));
-      im2col(xn, block, g, p0, p0 + len, 0, C);
-      cols = block;
+      cols = columns(xn, g, p0, p0 + len, 0, C);
       ld = len;
     }
     auto Y = matrix(yn + p0, O, len, P);
@@ -242,6 +339,10 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
   const Index groups = std::min(C, parts_per_image(g.batch, threads));
   const Index cg = ceil_div(C, groups);
   const Index pb = block_positions(g, sizeof(T));
+  // The weight transposed once, [K, O]: Eigen would otherwise repack the
+  // transposed (row-major) weight for every image, a slow strided copy.
+  T* wt = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
+  matrix(wt, K, O, O) = matrix(w, O, K, K).transpose();
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Index item = 0; item < g.batch * groups; ++item) {
     const Index n = item / groups, c0 = item % groups * cg, c1 = std::min(C, c0 + cg);
@@ -250,18 +351,18 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
     T* gxn = gx + n * image_in;
     fill_channels(gxn + c0 * plane, bias ? bias + c0 : nullptr, c1 - c0, plane);
     if (K == 0 || P == 0 || O == 0) continue;
-    // This group's columns of the weight [O, K]: [O, (c1 - c0) taps].
+    // This group's rows of the transposed weight: [(c1 - c0) taps, O].
     const Index rows = (c1 - c0) * taps;
-    const auto Wg = matrix(w + c0 * taps, O, rows, K);
+    const auto Wt = matrix(static_cast<const T*>(wt) + c0 * taps * O, rows, O, O);
     for (Index p0 = 0; p0 < P; p0 += pb) {
       const Index len = std::min(pb, P - p0);
       const auto G = matrix(gyn + p0, O, len, P);
       if (direct) {
-        matrix(gxn + c0 * plane + p0, rows, len, P).noalias() += Wg.transpose() * G;
+        matrix(gxn + c0 * plane + p0, rows, len, P).noalias() += Wt * G;
       } else {
-        T* block = workspace<T>(0, static_cast<std::size_t>(rows * len));
-        matrix(block, rows, len, len).noalias() = Wg.transpose() * G;
-        col2im(block, gxn, g, p0, p0 + len, c0, c1);
+        T* block = workspace<T>(kColumns, static_cast<std::size_t>(rows * len));
+        matrix(block, rows, len, len).noalias() = Wt * G;
+        add_columns(block, gxn, g, p0, p0 + len, c0, c1);
       }
     }
   }
@@ -288,9 +389,7 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
       const T* cols = xn + c0 * P + p0;  // pointwise: input rows are the columns
       Index ld = P;
       if (!direct) {
-        T* block = workspace<T>(0, static_cast<std::size_t>(rows * len));
-        im2col(xn, block, g, p0, p0 + len, c0, c1);
-        cols = block;
+        cols = columns(xn, g, p0, p0 + len, c0, c1);
         ld = len;
       }
       A.noalias() += matrix(gyn + p0, O, len, P) * matrix(cols, rows, len, ld).transpose();
@@ -322,7 +421,7 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
 #pragma omp parallel num_threads(std::min(threads, kMaxThreads))
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    T* acc = t == 0 ? gw : workspace<T>(1, static_cast<std::size_t>(size));
+    T* acc = t == 0 ? gw : workspace<T>(kWeightAux, static_cast<std::size_t>(size));
     partial[static_cast<std::size_t>(t)] = acc;
     std::fill(acc, acc + size, T(0));
 #pragma omp for schedule(static)

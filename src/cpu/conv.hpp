@@ -76,8 +76,10 @@ struct ConvTuning {
   /// output positions are split into blocks of at most this size (but at
   /// least 16 positions).
   std::size_t col_block_bytes = std::size_t{4} << 20;
-  /// Calls with fewer flops than this run on one thread.
-  double parallel_min_flops = 2e6;
+  /// Calls with fewer flops than this run on one thread (about 0.3 ms on
+  /// one core): for them a fork/join gains little, and on a machine shared
+  /// with other processes it can cost a whole scheduler slice.
+  double parallel_min_flops = 2e7;
 };
 ConvTuning& conv_tuning();
 
