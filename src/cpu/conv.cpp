@@ -282,6 +282,21 @@ Index parts_per_image(Index batch, int threads) {
   return t / std::gcd(batch, t);
 }
 
+// Runs f(item) for every item in [0, count), split statically over
+// `threads` in one parallel region. Every GEMM inside runs single-threaded:
+// Eigen threads a product up to omp_get_max_threads() unless it is already
+// in a team of several threads, so a one-thread region (a small call) sets
+// that to 1 for itself.
+template <typename F>
+void for_items(Index count, int threads, F&& f) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    omp_set_num_threads(1);  // this region's own setting; the caller's is untouched
+#pragma omp for schedule(static)
+    for (Index item = 0; item < count; ++item) f(item);
+  }
+}
+
 // Sets each channel plane of an image [C, plane] to bias[c] (or zero).
 template <typename T>
 void fill_channels(T* x, const T* bias, Index C, Index plane) {
@@ -305,10 +320,9 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
   const Index blocks = std::max(ceil_div(P, block_positions(g, sizeof(T))), std::min(P, parts_per_image(g.batch, threads)));
   const Index pb = ceil_div(P, blocks);
   const auto W = matrix(w, O, K, K);
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (Index item = 0; item < g.batch * blocks; ++item) {
+  for_items(g.batch * blocks, threads, [&](Index item) {
     const Index n = item / blocks, p0 = item % blocks * pb, len = std::min(pb, P - p0);
-    if (len <= 0) continue;
+    if (len <= 0) return;
     const T* xn = x + n * image_in;
     T* yn = y + n * image_out;
     const T* cols = xn + p0;
@@ -324,7 +338,7 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
     } else {
       Y.noalias() = W * matrix(cols, K, len, ld);
     }
-  }
+  });
 }
 
 template <typename T>
@@ -343,14 +357,13 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
   // transposed (row-major) weight for every image, a slow strided copy.
   T* wt = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
   matrix(wt, K, O, O) = matrix(w, O, K, K).transpose();
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (Index item = 0; item < g.batch * groups; ++item) {
+  for_items(g.batch * groups, threads, [&](Index item) {
     const Index n = item / groups, c0 = item % groups * cg, c1 = std::min(C, c0 + cg);
-    if (c0 >= c1) continue;
+    if (c0 >= c1) return;
     const T* gyn = gy + n * image_out;
     T* gxn = gx + n * image_in;
     fill_channels(gxn + c0 * plane, bias ? bias + c0 : nullptr, c1 - c0, plane);
-    if (K == 0 || P == 0 || O == 0) continue;
+    if (K == 0 || P == 0 || O == 0) return;
     // This group's rows of the transposed weight: [(c1 - c0) taps, O].
     const Index rows = (c1 - c0) * taps;
     const auto Wt = matrix(static_cast<const T*>(wt) + c0 * taps * O, rows, O, O);
@@ -365,7 +378,7 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
         add_columns(block, gxn, g, p0, p0 + len, c0, c1);
       }
     }
-  }
+  });
 }
 
 template <typename T>
@@ -399,18 +412,19 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
     // Few images: split the weight gradient's columns by input channel;
     // each group goes through every image.
     const Index groups = std::min<Index>(C, threads), cg = ceil_div(C, groups);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (Index group = 0; group < groups; ++group) {
+    for_items(groups, threads, [&](Index group) {
       const Index c0 = group * cg, c1 = std::min(C, c0 + cg);
-      if (c0 >= c1) continue;
+      if (c0 >= c1) return;
       for (Index o = 0; o < O; ++o) std::fill(gw + o * K + c0 * taps, gw + o * K + c1 * taps, T(0));
       for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, c0, c1);
-    }
+    });
     return;
   }
   if (threads <= 1) {
     std::fill(gw, gw + size, T(0));
-    for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, 0, C);
+    for_items(1, 1, [&](Index) {
+      for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, 0, C);
+    });
     return;
   }
   // Many images: each thread sums its images into its own buffer (thread 0
@@ -421,6 +435,7 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
 #pragma omp parallel num_threads(std::min(threads, kMaxThreads))
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    omp_set_num_threads(1);  // as in for_items
     T* acc = t == 0 ? gw : workspace<T>(kWeightAux, static_cast<std::size_t>(size));
     partial[static_cast<std::size_t>(t)] = acc;
     std::fill(acc, acc + size, T(0));
