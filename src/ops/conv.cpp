@@ -20,8 +20,13 @@ Index floor_div(Index a, Index b) { return a >= 0 ? a / b : -((-a + b - 1) / b);
 std::string str(const Pair& p) { return Shape{p[0], p[1]}.str(); }
 
 // A contiguous tensor with x's values, cut off from the graph (what a kernel
-// reads); undefined stays undefined.
-Tensor plain(const Tensor& x) { return x.defined() ? x.detach().contiguous() : Tensor(); }
+// reads); undefined stays undefined. (An empty x is not copied: nothing to
+// read, and the element-wise copy loop of this branch trips on it.)
+Tensor plain(const Tensor& x) {
+  if (!x.defined()) return Tensor();
+  if (x.numel() == 0) return empty_as(x, x.shape());
+  return x.detach().contiguous();
+}
 
 void check_params(const char* op, const Conv2dParams& p, bool transposed) {
   for (int d = 0; d < 2; ++d) {

@@ -373,6 +373,23 @@ TEST_CASE("conv: only the inputs that require grad get one", "[ops][conv]") {
   require_values(b2.grad(), {3}, {72, 72, 72});  // 2 images x 6 x 6 positions
 }
 
+TEST_CASE("conv: empty batches and channels", "[ops][conv]") {
+  const TensorOptions f64{.dtype = DType::Float64};
+  // No images: empty outputs and gradients of the right shapes.
+  const Tensor x = zeros({0, 3, 8, 8}, f64).requires_grad_(), w = ones({4, 3, 3, 3}, f64).requires_grad_();
+  const Tensor y = conv2d(x, w, Tensor(), {.stride = {2, 2}});
+  REQUIRE(y.shape() == Shape{0, 4, 3, 3});
+  y.sum().backward();
+  REQUIRE(x.grad().shape() == x.shape());
+  require_values(w.grad(), w.shape(), std::vector<double>(108, 0.0));
+  REQUIRE(conv_transpose2d(zeros({0, 4, 3, 3}, f64), w).shape() == Shape{0, 3, 5, 5});
+  // No input channels: the output is the bias.
+  require_values(conv2d(zeros({1, 0, 3, 3}, f64), zeros({2, 0, 2, 2}, f64), tensor({1, 2}, f64)), {1, 2, 2, 2},
+                 {1, 1, 1, 1, 2, 2, 2, 2});
+  require_values(conv_transpose2d(zeros({1, 0, 2, 2}, f64), zeros({0, 1, 2, 2}, f64), tensor({5}, f64)),
+                 {1, 1, 3, 3}, std::vector<double>(9, 5.0));
+}
+
 TEST_CASE("conv: bad arguments", "[ops][conv]") {
   const Tensor x = zeros({2, 3, 8, 8});
   REQUIRE_THROWS_AS(conv2d(x, zeros({4, 5, 3, 3})), ShapeError);
