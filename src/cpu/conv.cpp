@@ -7,7 +7,7 @@
 #include <array>
 #include <cstring>
 #include <numeric>
-#include <utility>
+#include <type_traits>
 #include <vector>
 
 namespace zengen::cpu {
@@ -137,20 +137,19 @@ struct PaddedRows {
   Index plane, row_stride, first_row, rows;
 };
 
-template <typename T>
-bool has_padding(const ConvGeometry& g) {
-  return g.pad_h > 0 || g.pad_w > 0;
-}
+bool has_padding(const ConvGeometry& g) { return g.pad_h > 0 || g.pad_w > 0; }
 
 // The padded rows of channels [c0, c1) of image x that positions [p0, p1)
 // read. Without padding, a view of x; otherwise a buffer, filled with the
 // input (fill) or zeroed (to collect col2im's sums).
-template <typename T>
-PaddedRows<T> padded_rows(T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1, bool fill) {
+// (U is T or const T: the buffer itself is always writable.)
+template <typename U>
+PaddedRows<U> padded_rows(U* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1, bool fill) {
+  using T = std::remove_const_t<U>;
   const Index oh0 = p0 / g.out_w, oh1 = (p1 - 1) / g.out_w;
   const Index first = oh0 * g.stride_h;
   const Index rows = (oh1 - oh0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-  if (!has_padding<T>(g)) return {x + c0 * g.in_h * g.in_w, g.in_h * g.in_w, g.in_w, 0, g.in_h};
+  if (!has_padding(g)) return {x + c0 * g.in_h * g.in_w, g.in_h * g.in_w, g.in_w, 0, g.in_h};
   const Index width = g.in_w + 2 * g.pad_w, plane = rows * width;
   T* buf = workspace<T>(kPadded, static_cast<std::size_t>((c1 - c0) * plane));
   if (!fill) {
@@ -243,10 +242,9 @@ void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p
 // thread's column block; returns it.
 template <typename T>
 T* columns(const T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
-  const auto padded = padded_rows(const_cast<T*>(x), g, p0, p1, c0, c1, /*fill=*/true);
+  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/true);
   T* block = workspace<T>(kColumns, static_cast<std::size_t>((c1 - c0) * g.kernel_h * g.kernel_w * (p1 - p0)));
-  im2col(PaddedRows<const T>{padded.data, padded.plane, padded.row_stride, padded.first_row, padded.rows}, block, g,
-         p0, p1, c0, c1);
+  im2col(padded, block, g, p0, p1, c0, c1);
   return block;
 }
 
@@ -255,7 +253,7 @@ template <typename T>
 void add_columns(const T* block, T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
   const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/false);
   col2im(block, padded, g, p0, p1, c0, c1);
-  if (has_padding<T>(g)) add_back(padded, x, g, c0, c1);
+  if (has_padding(g)) add_back(padded, x, g, c0, c1);
 }
 
 // ---- how a call uses the threads ----
