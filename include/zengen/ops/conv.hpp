@@ -26,7 +26,10 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Te
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
                         const Conv2dParams& params = {});
 
-/// Output size of one spatial dim (the shape rules above).
+/// Output size of one spatial dim (the shape rules above; floor division). A
+/// result <= 0 means the kernel does not fit; arguments out of range (stride,
+/// kernel or dilation < 1, negative padding, output_padding not below the
+/// stride or the dilation) throw ValueError.
 std::int64_t conv_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
                               std::int64_t dilation);
 std::int64_t conv_transpose_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride,

@@ -48,6 +48,9 @@
   X(sum_to, true)                \
   /* linear algebra */           \
   X(matmul, true)                \
+  /* convolutions */             \
+  X(conv2d, true)                \
+  X(conv_transpose2d, true)      \
   /* activations */              \
   X(relu, true)                  \
   X(leaky_relu, true)            \

@@ -1,0 +1,119 @@
+// conv2d on the CPU: the DCGAN discriminator's middle layer (batch 64,
+// 64 -> 128 channels, 32x32 -> 16x16, kernel 4, stride 2, padding 1),
+// forward and forward + backward through the op, each direction's kernel
+// alone, and the plain-loop reference against the fast kernel on a smaller
+// shape. GFLOP/s counts 2 N O C kh kw Ho Wo per direction (forward,
+// backward-data, backward-weight); the PyTorch side is
+// benchmarks/compare_pytorch_conv.py.
+#include <benchmark/benchmark.h>
+
+#include "cpu/conv.hpp"
+#include "zengen/zengen.hpp"
+
+namespace zg = zengen;
+
+namespace {
+
+struct Layer {
+  std::int64_t batch, in_channels, out_channels, size, kernel, stride, padding;
+  zg::Shape input() const { return {batch, in_channels, size, size}; }
+  zg::Shape weight() const { return {out_channels, in_channels, kernel, kernel}; }
+  zg::Conv2dParams params() const { return {.stride = {stride, stride}, .padding = {padding, padding}}; }
+  zg::cpu::ConvGeometry geometry() const {
+    const std::int64_t out = zg::conv_output_size(size, kernel, stride, padding, 1);
+    return {.batch = batch, .in_channels = in_channels, .in_h = size, .in_w = size,
+            .out_channels = out_channels, .kernel_h = kernel, .kernel_w = kernel, .out_h = out, .out_w = out,
+            .stride_h = stride, .stride_w = stride, .pad_h = padding, .pad_w = padding};
+  }
+};
+
+constexpr Layer kDcgan{64, 64, 128, 32, 4, 2, 1};  // discriminator layer 2
+constexpr Layer kSmall{4, 16, 32, 16, 4, 2, 1};    // for the plain-loop reference
+
+void set_gflops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops_per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+zg::DType dtype_arg(const benchmark::State& state) {
+  return state.range(0) == 64 ? zg::DType::Float64 : zg::DType::Float32;
+}
+
+void BM_conv2d_forward(benchmark::State& state) {
+  const Layer l = kDcgan;
+  zg::manual_seed(0);
+  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
+  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts) * 0.05,
+                   b = zg::randn({l.out_channels}, opts);
+  zg::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(zg::conv2d(x, w, b, l.params()));
+  set_gflops(state, l.geometry().flops());
+}
+
+void BM_conv2d_forward_backward(benchmark::State& state) {
+  const Layer l = kDcgan;
+  zg::manual_seed(0);
+  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
+  const zg::Tensor x = zg::randn(l.input(), opts).requires_grad_();
+  const zg::Tensor w = (zg::randn(l.weight(), opts) * 0.05).requires_grad_();
+  const zg::Tensor b = zg::randn({l.out_channels}, opts).requires_grad_();
+  const zg::Tensor gy = zg::randn(zg::conv2d(x.detach(), w.detach(), zg::Tensor(), l.params()).shape(), opts);
+  for (auto _ : state) {
+    x.zero_grad();
+    w.zero_grad();
+    b.zero_grad();
+    zg::conv2d(x, w, b, l.params()).backward(gy);
+  }
+  set_gflops(state, 3 * l.geometry().flops());
+}
+
+// One direction's kernel alone (no op, no autograd).
+template <int Direction>
+void BM_conv2d_kernel(benchmark::State& state) {
+  const Layer l = kDcgan;
+  const auto g = l.geometry();
+  zg::manual_seed(0);
+  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
+  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts);
+  const zg::Tensor y = zg::randn({g.batch, g.out_channels, g.out_h, g.out_w}, opts);
+  for (auto _ : state) {
+    if constexpr (Direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g);
+    if constexpr (Direction == 1) zg::cpu::conv2d_backward_data(x, y, w, zg::Tensor(), g);
+    if constexpr (Direction == 2) zg::cpu::conv2d_backward_weight(w, x, y, g);
+    benchmark::ClobberMemory();
+  }
+  set_gflops(state, g.flops());
+}
+
+// The plain-loop reference and the fast kernel, forward, on kSmall.
+template <bool Reference>
+void BM_conv2d_small_forward(benchmark::State& state) {
+  const Layer l = kSmall;
+  const auto g = l.geometry();
+  zg::manual_seed(0);
+  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
+  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts);
+  const zg::Tensor b = zg::randn({l.out_channels}, opts);
+  const zg::Tensor y = zg::empty({g.batch, g.out_channels, g.out_h, g.out_w}, opts);
+  for (auto _ : state) {
+    if constexpr (Reference)
+      zg::cpu::reference::conv2d_forward(y, x, w, b, g);
+    else
+      zg::cpu::conv2d_forward(y, x, w, b, g);
+    benchmark::ClobberMemory();
+  }
+  set_gflops(state, g.flops());
+}
+
+}  // namespace
+
+// Argument: 32 or 64 (float32 / float64).
+BENCHMARK(BM_conv2d_forward)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv2d_forward_backward)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_conv2d_kernel, 0)->Name("BM_conv2d_kernel_forward")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_conv2d_kernel, 1)->Name("BM_conv2d_kernel_backward_data")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_conv2d_kernel, 2)->Name("BM_conv2d_kernel_backward_weight")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_conv2d_small_forward, true)->Name("BM_conv2d_small_forward_reference")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_conv2d_small_forward, false)->Name("BM_conv2d_small_forward_fast")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

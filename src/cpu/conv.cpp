@@ -1,0 +1,570 @@
+#include "cpu/conv.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+namespace zengen::cpu {
+
+ConvTuning& conv_tuning() {
+  static ConvTuning tuning;
+  return tuning;
+}
+
+namespace {
+
+using Index = std::int64_t;
+
+// ---- matrices over raw memory (row-major, leading dimension ld) ----
+
+template <typename T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MatrixMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using ConstMatrixMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+template <typename T>
+MatrixMap<T> matrix(T* p, Index rows, Index cols, Index ld) {
+  return MatrixMap<T>(p, rows, cols, Eigen::OuterStride<>(ld));
+}
+template <typename T>
+ConstMatrixMap<T> matrix(const T* p, Index rows, Index cols, Index ld) {
+  return ConstMatrixMap<T>(p, rows, cols, Eigen::OuterStride<>(ld));
+}
+
+// ---- workspace ----
+
+// Thread-local growing buffers, one per Slot. OpenMP keeps its worker threads
+// alive, so the buffers are reused from call to call; they grow to the
+// largest request (a column block is bounded by conv_tuning().col_block_bytes
+// unless one column of the patch is larger) and are freed when the thread
+// ends.
+enum Slot : std::size_t {
+  kColumns,    // a column block
+  kPadded,     // the zero-padded input rows a column block reads
+  kWeightAux,  // a partial weight gradient, or the transposed weight
+  kSlots
+};
+
+template <typename T>
+T* workspace(Slot slot, std::size_t count) {
+  thread_local std::array<std::vector<T>, kSlots> buffers;
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < count) {
+    std::vector<T>().swap(b);  // free first: never hold both
+    b.resize(count);
+  }
+  return b.data();
+}
+
+// ---- index arithmetic ----
+
+Index floor_div(Index a, Index b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
+
+// True when the column matrix is the input itself ([C, H W]): a 1x1 kernel
+// with stride 1, no padding and the full output.
+bool pointwise(const ConvGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
+         g.pad_w == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+// Output positions per column block.
+Index block_positions(const ConvGeometry& g, std::size_t element) {
+  const Index P = g.positions();
+  const Index row_bytes = std::max<Index>(1, g.patch() * static_cast<Index>(element));
+  const Index fit = static_cast<Index>(conv_tuning().col_block_bytes) / row_bytes;
+  return std::clamp<Index>(fit, std::min<Index>(P, 16), std::max<Index>(P, 1));
+}
+
+// ---- im2col / col2im on a block of output positions ----
+//
+// Both work on the zero-padded input, so every window lies inside it and
+// the inner loops are plain strided copies with no bounds checks. Without
+// padding that is the input itself; otherwise a block first copies the
+// input rows it reads into a padded buffer (col2im: adds them back after).
+
+// d[t] = s[t * stride] for t < n (and its adjoint, s[t * stride] += d[t]),
+// with the common strides 1 and 2 known at compile time so they vectorise.
+template <typename T>
+inline void gather(T* __restrict d, const T* __restrict s, Index n, Index stride) {
+  if (stride == 1) {
+    for (Index t = 0; t < n; ++t) d[t] = s[t];
+  } else if (stride == 2) {
+    for (Index t = 0; t < n; ++t) d[t] = s[2 * t];
+  } else {
+    for (Index t = 0; t < n; ++t) d[t] = s[t * stride];
+  }
+}
+template <typename T>
+inline void scatter_add(T* __restrict s, const T* __restrict d, Index n, Index stride) {
+  if (stride == 1) {
+    for (Index t = 0; t < n; ++t) s[t] += d[t];
+  } else if (stride == 2) {
+    for (Index t = 0; t < n; ++t) s[2 * t] += d[t];
+  } else {
+    for (Index t = 0; t < n; ++t) s[t * stride] += d[t];
+  }
+}
+
+// Calls f(oh, ow_begin, ow_end, at) for each run of output positions
+// [p0, p1) that lies on one output row; `at` is the run's offset from p0.
+template <typename F>
+void for_each_run(Index out_w, Index p0, Index p1, F&& f) {
+  Index p = p0;
+  while (p < p1) {
+    const Index oh = p / out_w, ow0 = p - oh * out_w;
+    const Index ow1 = std::min(out_w, ow0 + (p1 - p));
+    f(oh, ow0, ow1, p - p0);
+    p += ow1 - ow0;
+  }
+}
+
+// Channels [c0, c1) of one image as the padded rows that output positions
+// [p0, p1) read: element (c, r, q) of the padded image (rows and columns
+// counted from the padding's top-left corner) is at
+// data[(c - c0) * plane + (r - first_row) * row_stride + q].
+template <typename T>
+struct PaddedRows {
+  T* data;
+  Index plane, row_stride, first_row, rows;
+};
+
+bool has_padding(const ConvGeometry& g) { return g.pad_h > 0 || g.pad_w > 0; }
+
+// The padded rows of channels [c0, c1) of image x that positions [p0, p1)
+// read. Without padding, a view of x; otherwise a buffer, filled with the
+// input (fill) or zeroed (to collect col2im's sums).
+// (U is T or const T: the buffer itself is always writable.)
+template <typename U>
+PaddedRows<U> padded_rows(U* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1, bool fill) {
+  using T = std::remove_const_t<U>;
+  const Index oh0 = p0 / g.out_w, oh1 = (p1 - 1) / g.out_w;
+  const Index first = oh0 * g.stride_h;
+  const Index rows = (oh1 - oh0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  if (!has_padding(g)) return {x + c0 * g.in_h * g.in_w, g.in_h * g.in_w, g.in_w, 0, g.in_h};
+  const Index width = g.in_w + 2 * g.pad_w, plane = rows * width;
+  T* buf = workspace<T>(kPadded, static_cast<std::size_t>((c1 - c0) * plane));
+  if (!fill) {
+    std::memset(buf, 0, sizeof(T) * static_cast<std::size_t>((c1 - c0) * plane));
+    return {buf, plane, width, first, rows};
+  }
+  for (Index c = c0; c < c1; ++c)
+    for (Index r = 0; r < rows; ++r) {
+      T* d = buf + (c - c0) * plane + r * width;
+      const Index ih = first + r - g.pad_h;
+      if (ih < 0 || ih >= g.in_h) {
+        std::memset(d, 0, sizeof(T) * static_cast<std::size_t>(width));
+        continue;
+      }
+      const T* src = x + (c * g.in_h + ih) * g.in_w;
+      for (Index q = 0; q < g.pad_w; ++q) d[q] = T(0);
+      std::memcpy(d + g.pad_w, src, sizeof(T) * static_cast<std::size_t>(g.in_w));
+      for (Index q = g.pad_w + g.in_w; q < width; ++q) d[q] = T(0);
+    }
+  return {buf, plane, width, first, rows};
+}
+
+// Adds the interior of a zeroed-then-summed padded buffer back into
+// channels [c0, c1) of image x.
+template <typename T>
+void add_back(const PaddedRows<T>& b, T* x, const ConvGeometry& g, Index c0, Index c1) {
+  for (Index c = c0; c < c1; ++c)
+    for (Index r = 0; r < b.rows; ++r) {
+      const Index ih = b.first_row + r - g.pad_h;
+      if (ih < 0 || ih >= g.in_h) continue;
+      const T* __restrict s = b.data + (c - c0) * b.plane + r * b.row_stride + g.pad_w;
+      T* __restrict d = x + (c * g.in_h + ih) * g.in_w;
+      for (Index q = 0; q < g.in_w; ++q) d[q] += s[q];
+    }
+}
+
+// Fills the column block [(c1 - c0) kh kw, p1 - p0]: row (c - c0, i, j),
+// column p - p0 holds the (padded) input under tap (i, j) of the window of
+// output position p.
+template <typename T>
+void im2col(const PaddedRows<const T>& x, T* col, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const Index len = p1 - p0, sw = g.stride_w;
+  for (Index c = c0; c < c1; ++c)
+    for (Index i = 0; i < g.kernel_h; ++i)
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        T* dst = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        const T* src = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
+        for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
+          gather(dst + at, src + oh * g.stride_h * x.row_stride + ow0 * sw, ow1 - ow0, sw);
+        });
+      }
+}
+
+// Adds a column block laid out as im2col's into the (padded) image: the
+// adjoint of im2col. Channels never share memory, so disjoint channel
+// ranges can run in parallel.
+template <typename T>
+void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const Index len = p1 - p0, sw = g.stride_w;
+  // Stride 2, dilation 1: taps j and j + 1 fill the even and odd columns of
+  // one contiguous run, added together as interleaved pairs (a strided
+  // store alone does not vectorise).
+  const bool pairs = sw == 2 && g.dilation_w == 1;
+  for (Index c = c0; c < c1; ++c)
+    for (Index i = 0; i < g.kernel_h; ++i)
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const T* src = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        T* dst = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
+        if (pairs && j + 1 < g.kernel_w) {
+          const T* next = src + len;
+          for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
+            T* __restrict d = dst + oh * g.stride_h * x.row_stride + ow0 * 2;
+            const T* __restrict a = src + at;
+            const T* __restrict b = next + at;
+            for (Index t = 0; t < ow1 - ow0; ++t) {
+              d[2 * t] += a[t];
+              d[2 * t + 1] += b[t];
+            }
+          });
+          ++j;
+          continue;
+        }
+        for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
+          scatter_add(dst + oh * g.stride_h * x.row_stride + ow0 * sw, src + at, ow1 - ow0, sw);
+        });
+      }
+}
+
+// Columns of image x for positions [p0, p1) and channels [c0, c1), into the
+// thread's column block; returns it.
+template <typename T>
+T* columns(const T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/true);
+  T* block = workspace<T>(kColumns, static_cast<std::size_t>((c1 - c0) * g.kernel_h * g.kernel_w * (p1 - p0)));
+  im2col(padded, block, g, p0, p1, c0, c1);
+  return block;
+}
+
+// Adds a column block for positions [p0, p1) and channels [c0, c1) into image x.
+template <typename T>
+void add_columns(const T* block, T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/false);
+  col2im(block, padded, g, p0, p1, c0, c1);
+  if (has_padding(g)) add_back(padded, x, g, c0, c1);
+}
+
+// ---- how a call uses the threads ----
+//
+// Each call opens at most one parallel region and splits independent work
+// items across it; every GEMM inside runs single-threaded (Eigen does not
+// thread inside a parallel region), so threads are never oversubscribed.
+// Large batches split over images; when the batch does not divide evenly
+// among the threads, each image is also split: forward by blocks of output
+// positions, backward-data and backward-weight by groups of input channels
+// (their outputs for different channels never overlap).
+
+// Threads for a call: one when small, or already inside a parallel region.
+int call_threads(const ConvGeometry& g) {
+  if (omp_in_parallel() || g.flops() < conv_tuning().parallel_min_flops) return 1;
+  return std::max(1, omp_get_max_threads());
+}
+
+// Parts to split each image into so that the batch spreads evenly over
+// `threads` (1 when whole images already do).
+Index parts_per_image(Index batch, int threads) {
+  const Index t = threads;
+  if (t <= 1 || batch % t == 0 || batch >= 4 * t) return 1;
+  return t / std::gcd(batch, t);
+}
+
+// Runs f(item) for every item in [0, count), split statically over
+// `threads` in one parallel region. Every GEMM inside runs single-threaded:
+// Eigen threads a product up to omp_get_max_threads() unless it is already
+// in a team of several threads, so a one-thread region (a small call) sets
+// that to 1 for itself.
+template <typename F>
+void for_items(Index count, int threads, F&& f) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    omp_set_num_threads(1);  // this region's own setting; the caller's is untouched
+#pragma omp for schedule(static)
+    for (Index item = 0; item < count; ++item) f(item);
+  }
+}
+
+// Sets each channel plane of an image [C, plane] to bias[c] (or zero).
+template <typename T>
+void fill_channels(T* x, const T* bias, Index C, Index plane) {
+  for (Index c = 0; c < C; ++c) std::fill(x + c * plane, x + (c + 1) * plane, bias ? bias[c] : T(0));
+}
+
+// ---- the fast kernels ----
+
+template <typename T>
+void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
+  const Index image_in = C * g.in_h * g.in_w, image_out = O * P;
+  if (g.batch * image_out == 0) return;
+  if (K == 0) {
+    for (Index n = 0; n < g.batch; ++n) fill_channels(y + n * image_out, bias, O, P);
+    return;
+  }
+  const bool direct = pointwise(g);
+  const int threads = call_threads(g);
+  // Work items: (image, block of output positions).
+  const Index blocks = std::max(ceil_div(P, block_positions(g, sizeof(T))), std::min(P, parts_per_image(g.batch, threads)));
+  const Index pb = ceil_div(P, blocks);
+  const auto W = matrix(w, O, K, K);
+  for_items(g.batch * blocks, threads, [&](Index item) {
+    const Index n = item / blocks, p0 = item % blocks * pb, len = std::min(pb, P - p0);
+    if (len <= 0) return;
+    const T* xn = x + n * image_in;
+    T* yn = y + n * image_out;
+    const T* cols = xn + p0;
+    Index ld = P;
+    if (!direct) {
+      cols = columns(xn, g, p0, p0 + len, 0, C);
+      ld = len;
+    }
+    auto Y = matrix(yn + p0, O, len, P);
+    if (bias) {
+      for (Index o = 0; o < O; ++o) std::fill(yn + o * P + p0, yn + o * P + p0 + len, bias[o]);
+      Y.noalias() += W * matrix(cols, K, len, ld);
+    } else {
+      Y.noalias() = W * matrix(cols, K, len, ld);
+    }
+  });
+}
+
+template <typename T>
+void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const ConvGeometry& g) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
+  const Index taps = g.kernel_h * g.kernel_w;
+  const Index plane = g.in_h * g.in_w, image_in = C * plane, image_out = O * P;
+  if (g.batch * image_in == 0) return;
+  const bool direct = pointwise(g);
+  const int threads = call_threads(g);
+  // Work items: (image, group of input channels).
+  const Index groups = std::min(C, parts_per_image(g.batch, threads));
+  const Index cg = ceil_div(C, groups);
+  const Index pb = block_positions(g, sizeof(T));
+  // The weight transposed once, [K, O]: Eigen would otherwise repack the
+  // transposed (row-major) weight for every image, a slow strided copy.
+  T* wt = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
+  matrix(wt, K, O, O) = matrix(w, O, K, K).transpose();
+  for_items(g.batch * groups, threads, [&](Index item) {
+    const Index n = item / groups, c0 = item % groups * cg, c1 = std::min(C, c0 + cg);
+    if (c0 >= c1) return;
+    const T* gyn = gy + n * image_out;
+    T* gxn = gx + n * image_in;
+    fill_channels(gxn + c0 * plane, bias ? bias + c0 : nullptr, c1 - c0, plane);
+    if (K == 0 || P == 0 || O == 0) return;
+    // This group's rows of the transposed weight: [(c1 - c0) taps, O].
+    const Index rows = (c1 - c0) * taps;
+    const auto Wt = matrix(static_cast<const T*>(wt) + c0 * taps * O, rows, O, O);
+    for (Index p0 = 0; p0 < P; p0 += pb) {
+      const Index len = std::min(pb, P - p0);
+      const auto G = matrix(gyn + p0, O, len, P);
+      if (direct) {
+        matrix(gxn + c0 * plane + p0, rows, len, P).noalias() += Wt * G;
+      } else {
+        T* block = workspace<T>(kColumns, static_cast<std::size_t>(rows * len));
+        matrix(block, rows, len, len).noalias() = Wt * G;
+        add_columns(block, gxn, g, p0, p0 + len, c0, c1);
+      }
+    }
+  });
+}
+
+template <typename T>
+void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
+  const Index taps = g.kernel_h * g.kernel_w;
+  const Index image_in = C * g.in_h * g.in_w, image_out = O * P, size = O * K;
+  if (size == 0) return;
+  const bool direct = pointwise(g);
+  const int threads = call_threads(g);
+  const Index pb = block_positions(g, sizeof(T));
+  // acc [O, (c1 - c0) taps] (leading dimension K) += image n's grad_output
+  // x its columns for channels [c0, c1).
+  auto accumulate = [&](T* acc, Index n, Index c0, Index c1) {
+    const T* xn = x + n * image_in;
+    const T* gyn = gy + n * image_out;
+    const Index rows = (c1 - c0) * taps;
+    auto A = matrix(acc + c0 * taps, O, rows, K);
+    for (Index p0 = 0; p0 < P; p0 += pb) {
+      const Index len = std::min(pb, P - p0);
+      const T* cols = xn + c0 * P + p0;  // pointwise: input rows are the columns
+      Index ld = P;
+      if (!direct) {
+        cols = columns(xn, g, p0, p0 + len, c0, c1);
+        ld = len;
+      }
+      A.noalias() += matrix(gyn + p0, O, len, P) * matrix(cols, rows, len, ld).transpose();
+    }
+  };
+  if (parts_per_image(g.batch, threads) > 1 && C > 1) {
+    // Few images: split the weight gradient's columns by input channel;
+    // each group goes through every image.
+    const Index groups = std::min<Index>(C, threads), cg = ceil_div(C, groups);
+    for_items(groups, threads, [&](Index group) {
+      const Index c0 = group * cg, c1 = std::min(C, c0 + cg);
+      if (c0 >= c1) return;
+      for (Index o = 0; o < O; ++o) std::fill(gw + o * K + c0 * taps, gw + o * K + c1 * taps, T(0));
+      for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, c0, c1);
+    });
+    return;
+  }
+  if (threads <= 1) {
+    std::fill(gw, gw + size, T(0));
+    for_items(1, 1, [&](Index) {
+      for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, 0, C);
+    });
+    return;
+  }
+  // Many images: each thread sums its images into its own buffer (thread 0
+  // straight into gw), then the buffers are added into gw, each thread
+  // taking a slice.
+  constexpr int kMaxThreads = 256;
+  std::array<T*, kMaxThreads> partial{};
+#pragma omp parallel num_threads(std::min(threads, kMaxThreads))
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    omp_set_num_threads(1);  // as in for_items
+    T* acc = t == 0 ? gw : workspace<T>(kWeightAux, static_cast<std::size_t>(size));
+    partial[static_cast<std::size_t>(t)] = acc;
+    std::fill(acc, acc + size, T(0));
+#pragma omp for schedule(static)
+    for (Index n = 0; n < g.batch; ++n) accumulate(acc, n, 0, C);
+    // (the loop's implicit barrier: every partial sum is complete)
+    const Index begin = size * t / nt, end = size * (t + 1) / nt;
+    for (int u = 1; u < nt; ++u) {
+      const T* src = partial[static_cast<std::size_t>(u)];
+      for (Index e = begin; e < end; ++e) gw[e] += src[e];
+    }
+  }
+}
+
+// ---- the plain-loop references ----
+
+template <typename T>
+void forward_ref(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
+  const Index C = g.in_channels, H = g.in_h, Wd = g.in_w, O = g.out_channels;
+  for (Index n = 0; n < g.batch; ++n)
+    for (Index o = 0; o < O; ++o)
+      for (Index oh = 0; oh < g.out_h; ++oh)
+        for (Index ow = 0; ow < g.out_w; ++ow) {
+          T acc = bias ? bias[o] : T(0);
+          for (Index c = 0; c < C; ++c)
+            for (Index i = 0; i < g.kernel_h; ++i)
+              for (Index j = 0; j < g.kernel_w; ++j) {
+                const Index ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+                const Index iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= Wd) continue;
+                acc += x[((n * C + c) * H + ih) * Wd + iw] * w[((o * C + c) * g.kernel_h + i) * g.kernel_w + j];
+              }
+          y[((n * O + o) * g.out_h + oh) * g.out_w + ow] = acc;
+        }
+}
+
+template <typename T>
+void backward_data_ref(T* gx, const T* gy, const T* w, const T* bias, const ConvGeometry& g) {
+  const Index C = g.in_channels, H = g.in_h, Wd = g.in_w, O = g.out_channels;
+  for (Index n = 0; n < g.batch; ++n)
+    for (Index c = 0; c < C; ++c)
+      for (Index e = 0; e < H * Wd; ++e) gx[(n * C + c) * H * Wd + e] = bias ? bias[c] : T(0);
+  for (Index n = 0; n < g.batch; ++n)
+    for (Index o = 0; o < O; ++o)
+      for (Index oh = 0; oh < g.out_h; ++oh)
+        for (Index ow = 0; ow < g.out_w; ++ow) {
+          const T go = gy[((n * O + o) * g.out_h + oh) * g.out_w + ow];
+          for (Index c = 0; c < C; ++c)
+            for (Index i = 0; i < g.kernel_h; ++i)
+              for (Index j = 0; j < g.kernel_w; ++j) {
+                const Index ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+                const Index iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= Wd) continue;
+                gx[((n * C + c) * H + ih) * Wd + iw] += go * w[((o * C + c) * g.kernel_h + i) * g.kernel_w + j];
+              }
+        }
+}
+
+template <typename T>
+void backward_weight_ref(T* gw, const T* x, const T* gy, const ConvGeometry& g) {
+  const Index C = g.in_channels, H = g.in_h, Wd = g.in_w, O = g.out_channels;
+  for (Index o = 0; o < O; ++o)
+    for (Index c = 0; c < C; ++c)
+      for (Index i = 0; i < g.kernel_h; ++i)
+        for (Index j = 0; j < g.kernel_w; ++j) {
+          T acc = 0;
+          for (Index n = 0; n < g.batch; ++n)
+            for (Index oh = 0; oh < g.out_h; ++oh)
+              for (Index ow = 0; ow < g.out_w; ++ow) {
+                const Index ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+                const Index iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= Wd) continue;
+                acc += gy[((n * O + o) * g.out_h + oh) * g.out_w + ow] * x[((n * C + c) * H + ih) * Wd + iw];
+              }
+          gw[((o * C + c) * g.kernel_h + i) * g.kernel_w + j] = acc;
+        }
+}
+
+template <typename T>
+const T* optional_data(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+}  // namespace
+
+// ---- entry points: dtype dispatch ----
+
+void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const ConvGeometry& g) {
+  dispatch_floating(output.dtype(), "conv2d", [&]<typename T>() {
+    forward_fast(output.data<T>(), input.data<T>(), weight.data<T>(), optional_data<T>(bias), g);
+  });
+}
+
+void conv2d_backward_data(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
+                          const Tensor& bias, const ConvGeometry& g) {
+  dispatch_floating(grad_input.dtype(), "conv2d backward (input)", [&]<typename T>() {
+    backward_data_fast(grad_input.data<T>(), grad_output.data<T>(), weight.data<T>(), optional_data<T>(bias), g);
+  });
+}
+
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
+                            const ConvGeometry& g) {
+  dispatch_floating(grad_weight.dtype(), "conv2d backward (weight)", [&]<typename T>() {
+    backward_weight_fast(grad_weight.data<T>(), input.data<T>(), grad_output.data<T>(), g);
+  });
+}
+
+namespace reference {
+
+void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const ConvGeometry& g) {
+  dispatch_floating(output.dtype(), "conv2d (reference)", [&]<typename T>() {
+    forward_ref(output.data<T>(), input.data<T>(), weight.data<T>(), optional_data<T>(bias), g);
+  });
+}
+
+void conv2d_backward_data(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
+                          const Tensor& bias, const ConvGeometry& g) {
+  dispatch_floating(grad_input.dtype(), "conv2d backward (input, reference)", [&]<typename T>() {
+    backward_data_ref(grad_input.data<T>(), grad_output.data<T>(), weight.data<T>(), optional_data<T>(bias), g);
+  });
+}
+
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
+                            const ConvGeometry& g) {
+  dispatch_floating(grad_weight.dtype(), "conv2d backward (weight, reference)", [&]<typename T>() {
+    backward_weight_ref(grad_weight.data<T>(), input.data<T>(), grad_output.data<T>(), g);
+  });
+}
+
+}  // namespace reference
+
+}  // namespace zengen::cpu
