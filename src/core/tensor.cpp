@@ -36,6 +36,7 @@ Device Tensor::device() const { return checked().storage->device(); }
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked();
+  if (t.shape.numel() == 0) return true;  // no element to be out of place
   std::int64_t expected = 1;
   for (std::int64_t i = t.shape.ndim() - 1; i >= 0; --i) {
     if (t.shape[i] == 1) continue;

@@ -203,3 +203,8 @@ TEST_CASE("tensor: empty tensors of any rank copy and convert", "[core]") {
   REQUIRE(e.to_vector<double>().empty());
   REQUIRE((e + 1.0).numel() == 0);
 }
+
+TEST_CASE("tensor: empty tensors count as contiguous", "[core]") {
+  REQUIRE(zeros({2, 0}).is_contiguous());
+  REQUIRE(zeros({0, 3}).t().is_contiguous());
+}

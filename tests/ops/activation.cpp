@@ -290,3 +290,10 @@ TEST_CASE("activation: bad input", "[activation]") {
   REQUIRE_THROWS_AS(log_softmax(ones({2, 3}), -3), ValueError);
   REQUIRE_THROWS_AS(relu(Tensor()), ValueError);
 }
+
+TEST_CASE("activation: relu passes NaN through, as PyTorch does", "[ops][activation]") {
+  const Tensor y = relu(tensor({NAN, -1.0, 2.0}));
+  REQUIRE(std::isnan(y.at({0})));
+  REQUIRE(y.at({1}) == 0.0);
+  REQUIRE(y.at({2}) == 2.0);
+}

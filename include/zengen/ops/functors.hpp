@@ -52,7 +52,8 @@ struct Clamp {
   }
 };
 
-struct ReLU { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); } };
+/// max(x, 0), passing NaN through as PyTorch does.
+struct ReLU { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return x < T(0) ? T(0) : x; } };
 
 // The element-wise functors below compute both sides of a choice and then
 // select, rather than branching: the CPU compiler turns the select into a
