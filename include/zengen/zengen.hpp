@@ -4,4 +4,5 @@
 #include "zengen/autograd/autograd.hpp"
 #include "zengen/core/core.hpp"
 #include "zengen/ops/ops.hpp"
+#include "zengen/optim/optim.hpp"
 #include "zengen/version.hpp"
