@@ -3,6 +3,7 @@
 
 #include "zengen/autograd/autograd.hpp"
 #include "zengen/core/core.hpp"
+#include "zengen/nn/nn.hpp"
 #include "zengen/ops/ops.hpp"
 #include "zengen/optim/optim.hpp"
 #include "zengen/version.hpp"

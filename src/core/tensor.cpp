@@ -258,6 +258,20 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
+void Tensor::set_data(const Tensor& source) const {
+  ZENGEN_CHECK(is_leaf(), ValueError, "set_data: only leaf tensors can have their data replaced");
+  ZENGEN_CHECK(source.defined(), ValueError, "set_data: source is undefined");
+  TensorImpl& t = *impl_;
+  const TensorImpl& s = *source.impl();
+  t.storage = s.storage;
+  t.shape = s.shape;
+  t.strides = s.strides;
+  t.offset = s.offset;
+  t.dtype = s.dtype;
+  t.grad.reset();
+  if (!is_floating(t.dtype)) t.requires_grad = false;
+}
+
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
   autograd::backward(*this, gradient, retain_graph, create_graph);
 }

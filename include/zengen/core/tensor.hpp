@@ -135,6 +135,10 @@ class Tensor {
   const Tensor& retain_grad() const;
   /// A tensor sharing this one's storage, cut off from the graph.
   Tensor detach() const;
+  /// Makes this leaf refer to source's data (storage, shape, dtype), keeping
+  /// its identity and requires_grad and dropping its gradient: how modules
+  /// move or convert their parameters in place.
+  void set_data(const Tensor& source) const;
   /// Reverse-mode differentiation from this tensor. `gradient` may be
   /// omitted only for a one-element tensor (it is then 1). The graph is freed
   /// unless retain_graph; create_graph records the backward pass itself so

@@ -20,6 +20,8 @@
   X(cat, true)                   \
   X(stack, true)                 \
   X(contiguous, true)            \
+  X(index_select, true)          \
+  X(index_add, true)             \
   /* element-wise */             \
   X(add, true)                   \
   X(sub, true)                   \

@@ -5,6 +5,7 @@
 #include "zengen/ops/conv.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/factory.hpp"
+#include "zengen/ops/index.hpp"
 #include "zengen/ops/loss.hpp"
 #include "zengen/ops/matmul.hpp"
 #include "zengen/ops/op_list.hpp"

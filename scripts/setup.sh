@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zengen's build, tests, examples and benchmarks
+# need. Idempotent: asks dpkg which are missing and installs only those
+# (running `apt-get update` only then). Needs root, or sudo.
+#
+# The CUDA toolkit is optional and not installed here: the build uses it when
+# nvcc is found at /usr/local/cuda/bin/nvcc or on PATH.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build git
+  catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
+  libbenchmark-dev zlib1g-dev python3-numpy
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == installed ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+if ((EUID == 0)); then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "setup: these packages are missing: ${missing[*]}" >&2
+  echo "setup: run as root (or install sudo), or install them yourself:" >&2
+  echo "  apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,121 @@
+# Builds and runs the downstream consumer project (tests/consumer/main.cpp)
+# the way a user would, in one of two modes:
+#
+#   MODE=find_package      installs the already-built zengen from ZENGEN_BINARY_DIR
+#                          into a fresh prefix under WORK_DIR, then configures
+#                          tests/consumer with CMAKE_PREFIX_PATH=<prefix>;
+#   MODE=add_subdirectory  configures tests/consumer/subdir, which pulls
+#                          zengen's source tree in with add_subdirectory.
+#
+# Then builds the consumer, checks that -march=native (ZENGEN_NATIVE) did not
+# leak into its compile flags, and runs it. Any failing step stops with
+# FATAL_ERROR and that step's output.
+#
+# Run as: cmake -DMODE=... -DZENGEN_SOURCE_DIR=... -DZENGEN_BINARY_DIR=...
+#               -DWORK_DIR=... -DGENERATOR=... [-DMAKE_PROGRAM=...]
+#               [-DCXX_COMPILER=...] [-DBUILD_TYPE=...] [-DCONFIG=...]
+#               [-DWITH_CUDA=ON|OFF -DCUDA_COMPILER=... -DCUDA_ARCHITECTURES=a,b]
+#               [-DJOBS=N] -P run.cmake
+# (tests/CMakeLists.txt registers both modes as CTest tests.)
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var IN ITEMS MODE ZENGEN_SOURCE_DIR ZENGEN_BINARY_DIR WORK_DIR GENERATOR)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT CONFIG)
+  set(CONFIG "${BUILD_TYPE}")
+endif()
+if(NOT CONFIG)
+  set(CONFIG Release)
+endif()
+if(NOT JOBS)
+  cmake_host_system_information(RESULT JOBS QUERY NUMBER_OF_LOGICAL_CORES)
+endif()
+
+# run_step(<name> <command...>): runs the command, stops with its output on failure.
+function(run_step name)
+  message(STATUS "consumer.${MODE}: ${name}")
+  execute_process(COMMAND ${ARGN}
+    RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "consumer.${MODE}: ${name} failed (${result}):\n"
+                        "command: ${ARGN}\n${out}")
+  endif()
+  set(STEP_OUTPUT "${out}" PARENT_SCOPE)
+endfunction()
+
+# The same generator and compilers as zengen's own build.
+set(common_args -G "${GENERATOR}" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+if(MAKE_PROGRAM)
+  list(APPEND common_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(CXX_COMPILER)
+  list(APPEND common_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+if(BUILD_TYPE)
+  list(APPEND common_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+endif()
+
+set(build_dir "${WORK_DIR}/build")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+if(MODE STREQUAL "find_package")
+  # (a) install the built package into a fresh prefix
+  set(prefix "${WORK_DIR}/prefix")
+  run_step("install zengen into ${prefix}"
+    "${CMAKE_COMMAND}" --install "${ZENGEN_BINARY_DIR}" --prefix "${prefix}" --config "${CONFIG}")
+  # (b) configure the consumer against it, and only it
+  run_step("configure"
+    "${CMAKE_COMMAND}" -S "${ZENGEN_SOURCE_DIR}/tests/consumer" -B "${build_dir}" ${common_args}
+    "-DCMAKE_PREFIX_PATH=${prefix}")
+  file(STRINGS "${build_dir}/CMakeCache.txt" zengen_dir REGEX "^zengen_DIR:")
+  string(REGEX REPLACE "^zengen_DIR:[A-Z]+=" "" zengen_dir "${zengen_dir}")
+  cmake_path(IS_PREFIX prefix "${zengen_dir}" NORMALIZE from_prefix)
+  if(NOT from_prefix)
+    message(FATAL_ERROR "consumer.find_package: found zengen at '${zengen_dir}', not in ${prefix}")
+  endif()
+elseif(MODE STREQUAL "add_subdirectory")
+  # zengen built as a subproject, with ZENGEN_NATIVE on so that the flag check
+  # below shows it stays PRIVATE to zengen's own targets.
+  set(sub_args "-DZENGEN_SOURCE_DIR=${ZENGEN_SOURCE_DIR}" -DZENGEN_NATIVE=ON)
+  if(DEFINED WITH_CUDA)
+    list(APPEND sub_args "-DZENGEN_WITH_CUDA=${WITH_CUDA}")
+  endif()
+  if(CUDA_COMPILER)
+    list(APPEND sub_args "-DCMAKE_CUDA_COMPILER=${CUDA_COMPILER}")
+  endif()
+  if(CUDA_ARCHITECTURES)  # ,-separated (a ;-list does not survive add_test)
+    string(REPLACE "," ";" CUDA_ARCHITECTURES "${CUDA_ARCHITECTURES}")
+    list(APPEND sub_args "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHITECTURES}")
+  endif()
+  run_step("configure"
+    "${CMAKE_COMMAND}" -S "${ZENGEN_SOURCE_DIR}/tests/consumer/subdir" -B "${build_dir}"
+    ${common_args} ${sub_args})
+else()
+  message(FATAL_ERROR "run.cmake: MODE must be find_package or add_subdirectory, not '${MODE}'")
+endif()
+
+# (c) build
+run_step("build" "${CMAKE_COMMAND}" --build "${build_dir}" --config "${CONFIG}" --target consumer -j "${JOBS}")
+
+# ZENGEN_NATIVE's -march=native is for zengen's own code only.
+file(READ "${build_dir}/compile_commands.json" commands)
+string(REGEX MATCH "\"command\": \"[^\"]*tests/consumer/main\\.cpp[^\"]*\"" main_command "${commands}")
+if(main_command STREQUAL "")
+  message(FATAL_ERROR "consumer.${MODE}: no compile command for main.cpp in compile_commands.json")
+endif()
+if(main_command MATCHES "-march=native")
+  message(FATAL_ERROR "consumer.${MODE}: -march=native leaked into the consumer's flags:\n${main_command}")
+endif()
+
+# (d) run
+set(exe "${build_dir}/consumer")
+if(NOT EXISTS "${exe}")
+  set(exe "${build_dir}/${CONFIG}/consumer")  # multi-config generators
+endif()
+run_step("run" "${exe}")
+message(STATUS "consumer.${MODE}: ok\n${STEP_OUTPUT}")

@@ -1,0 +1,19 @@
+// The CUDA test program's main. Without a usable GPU (or driver) it exits 77,
+// which CTest reports as "skipped" (SKIP_RETURN_CODE); with one it runs the
+// Catch2 tests of tests/cuda/.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <iostream>
+
+#include "zengen/core/device.hpp"
+
+int main(int argc, char* argv[]) {
+  const int devices = zengen::Device::cuda_device_count();
+  if (devices == 0) {
+    std::cout << "no CUDA device: skipping\n";
+    return 77;
+  }
+  std::cout << "CUDA devices: " << devices << "\n";
+  return Catch::Session().run(argc, argv);
+}
