@@ -26,6 +26,7 @@ void for_each_element_impl(const std::array<Tensor, N>& ts, F fn, std::index_seq
   std::array<T*, N> base;
   for (std::size_t k = 0; k < N; ++k) base[k] = static_cast<T*>(ts[k].data_ptr());
   for_each_row(g, [&](const std::array<std::int64_t, N>& off, const std::array<std::int64_t, N>& st, std::int64_t n) {
+    const F f = fn;  // a local copy: its fields stay in registers across the loop
     std::array<T*, N> q;
     bool contiguous = true;
     for (std::size_t k = 0; k < N; ++k) {
@@ -34,9 +35,9 @@ void for_each_element_impl(const std::array<Tensor, N>& ts, F fn, std::index_seq
     }
     if (contiguous) {
 #pragma omp simd
-      for (std::int64_t i = 0; i < n; ++i) fn(q[Is][i]...);
+      for (std::int64_t i = 0; i < n; ++i) f(q[Is][i]...);
     } else {
-      for (std::int64_t i = 0; i < n; ++i) fn(q[Is][i * st[Is]]...);
+      for (std::int64_t i = 0; i < n; ++i) f(q[Is][i * st[Is]]...);
     }
   });
 }

@@ -352,15 +352,17 @@ TEST_CASE("loss: large float32 inputs take the parallel path and match a double 
   // the float32 terms are summed in double: close to the double reference
   REQUIRE(std::abs(mse_loss(x, t, Reduction::Sum).item() - ref) <= 1e-6 * ref);
   REQUIRE(std::abs(mse_loss(x, t).item() - ref / n) <= 1e-6 * ref / n);
-  // the per-element values and gradients of the parallel path equal those of small calls
+  // the per-element values and gradients of the parallel path match those of small calls (to rounding:
+  // with glibc's vector exp/log, an element may take the vector or the scalar function depending on
+  // where it falls in its loop)
   const Tensor xl = x.detach().requires_grad_();
   const Tensor per = binary_cross_entropy_with_logits(xl, t, Reduction::None);
   per.sum().backward();
   const Tensor head = xl.narrow(0, n - 100, 100).detach().requires_grad_();
   const Tensor head_t = t.narrow(0, n - 100, 100);
   binary_cross_entropy_with_logits(head, head_t, Reduction::None).sum().backward();
-  require_close(per.narrow(0, n - 100, 100), binary_cross_entropy_with_logits(head, head_t, Reduction::None), 0);
-  require_close(xl.grad().narrow(0, n - 100, 100), head.grad(), 0);
+  require_close(per.narrow(0, n - 100, 100), binary_cross_entropy_with_logits(head, head_t, Reduction::None), 1e-6);
+  require_close(xl.grad().narrow(0, n - 100, 100), head.grad(), 1e-6);
   // a large cross-entropy batch (parallel over rows)
   const Tensor logits = randn({4096, 100});
   const Tensor labels = randint(0, 100, {4096});

@@ -116,27 +116,35 @@ struct AdamStep {
         has_weight_decay(s.weight_decay != 0.0),
         has_decay(s.decay != 1.0) {}
 
-  ZENGEN_HOST_DEVICE void moments(T& p, T& g, T& m, T& v) const {
-    if (has_decay) p = p * decay;
-    if (has_weight_decay) g = g + weight_decay * p;
-    m = lerp(m, g, lerp_weight);
-    v = v * beta2;
-    v = v + one_minus_beta2 * g * g;
-  }
-  ZENGEN_HOST_DEVICE void apply(T& p, T m, T second) const {
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p = p + neg_step_size * m / denom;
-  }
+  // Written without conditional stores (only selects), so that the CPU
+  // loops vectorise.
+  ZENGEN_HOST_DEVICE T denominator(T second) const { return std::sqrt(second) / bias_correction2_sqrt + eps; }
 
   ZENGEN_HOST_DEVICE void operator()(T& p, T g, T& m, T& v) const {
-    moments(p, g, m, v);
-    apply(p, m, v);
+    const T decayed = has_decay ? p * decay : p;
+    const T grad = has_weight_decay ? g + weight_decay * decayed : g;
+    const T m_new = lerp(m, grad, lerp_weight);
+    T v_new = v * beta2;
+    v_new = v_new + one_minus_beta2 * grad * grad;
+    m = m_new;
+    v = v_new;
+    p = decayed + neg_step_size * m_new / denominator(v_new);
   }
   /// AMSGrad: the denominator uses the running maximum of v.
   ZENGEN_HOST_DEVICE void operator()(T& p, T g, T& m, T& v, T& vmax) const {
-    moments(p, g, m, v);
-    vmax = vmax > v || vmax != vmax ? vmax : v;  // torch.maximum (NaN propagates)
-    apply(p, m, vmax);
+    const T decayed = has_decay ? p * decay : p;
+    const T grad = has_weight_decay ? g + weight_decay * decayed : g;
+    const T m_new = lerp(m, grad, lerp_weight);
+    T v_new = v * beta2;
+    v_new = v_new + one_minus_beta2 * grad * grad;
+    // torch.maximum (NaN from either side propagates), as two selects so
+    // that the loop vectorises.
+    T vmax_new = vmax > v_new ? vmax : v_new;  // NaN in v_new -> v_new
+    vmax_new = vmax != vmax ? vmax : vmax_new;  // NaN in vmax -> vmax
+    m = m_new;
+    v = v_new;
+    vmax = vmax_new;
+    p = decayed + neg_step_size * m_new / denominator(vmax_new);
   }
 };
 
