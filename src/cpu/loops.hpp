@@ -78,6 +78,7 @@ void for_each_row(const Geometry<N>& g, Row&& row, std::int64_t grain = kParalle
   const std::int64_t ndim = g.shape.ndim();
   const std::int64_t inner = g.shape[ndim - 1];
   const std::int64_t total = g.shape.numel();
+  if (total == 0) return;  // nothing to visit (and a zero size would divide below)
   std::array<std::int64_t, N> inner_strides;
   for (std::size_t k = 0; k < N; ++k) inner_strides[k] = g.strides[k][ndim - 1];
 

@@ -194,3 +194,12 @@ TEST_CASE("errors: every error is a zengen::Error and says what went wrong", "[c
   REQUIRE(wrap_dim(-1, 3, "test") == 2);
   REQUIRE_THROWS_AS(wrap_dim(3, 3, "test"), ValueError);
 }
+
+TEST_CASE("tensor: empty tensors of any rank copy and convert", "[core]") {
+  // Element-wise loops over a [0, 3] tensor must not divide by the zero size.
+  const Tensor e = zeros({0, 3});
+  REQUIRE(e.to(DType::Float64).shape() == Shape{0, 3});
+  REQUIRE(e.t().contiguous().shape() == Shape{3, 0});
+  REQUIRE(e.to_vector<double>().empty());
+  REQUIRE((e + 1.0).numel() == 0);
+}

@@ -1,0 +1,4 @@
+// The io layer: checkpoints (safetensors) and, later, image grids.
+#pragma once
+
+#include "zengen/io/safetensors.hpp"

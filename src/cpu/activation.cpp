@@ -1,0 +1,195 @@
+#include "cpu/activation.hpp"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu/copy.hpp"
+#include "cpu/loops.hpp"
+#include "zengen/ops/functors.hpp"
+
+namespace zengen::cpu {
+
+namespace f = zengen::functors;
+
+void activation(Activation kind, const Tensor& out, const Tensor& x) {
+  dispatch_floating(out.dtype(), "activation", [&]<typename T>() {
+    switch (kind) {
+      case Activation::ReLU: return map1<T, T>(out, f::ReLU{}, x);
+      case Activation::Sigmoid: return map1<T, T>(out, f::Sigmoid{}, x);
+      case Activation::Tanh: return map1<T, T>(out, f::Tanh{}, x);
+      case Activation::Softplus: return map1<T, T>(out, f::Softplus{}, x);
+    }
+  });
+}
+
+void leaky_relu(const Tensor& out, const Tensor& x, double slope) {
+  dispatch_floating(out.dtype(), "leaky_relu", [&]<typename T>() { map1<T, T>(out, f::LeakyReLU{slope}, x); });
+}
+
+void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope) {
+  dispatch_floating(out.dtype(), "leaky_relu_backward",
+                    [&]<typename T>() { map2<T, T, T>(out, f::LeakyReLUBackward{slope}, grad, x); });
+}
+
+void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
+  dispatch_floating(out.dtype(), "sigmoid_backward",
+                    [&]<typename T>() { map2<T, T, T>(out, f::SigmoidBackward{}, grad, y); });
+}
+
+void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
+  dispatch_floating(out.dtype(), "tanh_backward", [&]<typename T>() { map2<T, T, T>(out, f::TanhBackward{}, grad, y); });
+}
+
+// ---- log_softmax ----
+//
+// A contiguous tensor seen along `dim` is [outer, n, inner]: `outer` blocks,
+// each holding n slices of `inner` consecutive elements. When inner == 1
+// (the last dim) each softmax is one contiguous row; otherwise the n values
+// of one softmax are `inner` apart, and a block is swept slice by slice so the
+// inner loops run over consecutive memory.
+
+namespace {
+
+struct Extents {
+  std::int64_t outer = 1, n = 1, inner = 1;
+};
+
+Extents extents(const Shape& shape, std::int64_t dim) {
+  Extents e;
+  if (shape.empty()) return e;  // a 0-d tensor is one softmax over one value
+  for (std::int64_t d = 0; d < dim; ++d) e.outer *= shape[d];
+  e.n = shape[dim];
+  for (std::int64_t d = dim + 1; d < shape.ndim(); ++d) e.inner *= shape[d];
+  return e;
+}
+
+Tensor compacted(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  Tensor c = Tensor::empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
+  copy(c, x);
+  return c;
+}
+
+// Threads for `units` independent pieces of `work_per_unit` elements each.
+int threads_for_units(std::int64_t units, std::int64_t work_per_unit) {
+  return static_cast<int>(std::min<std::int64_t>(std::max(units, std::int64_t{1}),
+                                                   threads_for(units * work_per_unit)));
+}
+
+// Columns of a strided block processed together: enough to vectorise, few
+// enough that the per-column max/sum buffers stay in L1.
+constexpr std::int64_t kColumnChunk = 512;
+
+template <typename T>
+void log_softmax_kernel(T* out, const T* x, const Extents& e) {
+  const std::int64_t n = e.n, inner = e.inner;
+  if (inner == 1) {
+    const int threads = threads_for_units(e.outer, n);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::int64_t row = 0; row < e.outer; ++row) {
+      const T* xr = x + row * n;
+      T* yr = out + row * n;
+      T mx = -std::numeric_limits<T>::infinity();
+      for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, xr[j]);
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (std::int64_t j = 0; j < n; ++j) sum += std::exp(xr[j] - mx);
+      // (x - max) - log(sum), not x - (max + log(sum)): near a large max the
+      // latter rounds log(sum) to max's precision.
+      const T log_sum = std::log(sum);
+#pragma omp simd
+      for (std::int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mx) - log_sum;
+    }
+    return;
+  }
+  const std::int64_t chunks = (inner + kColumnChunk - 1) / kColumnChunk;
+  const int threads = threads_for_units(e.outer * chunks, n * std::min(inner, kColumnChunk));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    // Per column: the max, then the sum of exp(x - max), then its log.
+    std::vector<T> mx(static_cast<std::size_t>(kColumnChunk)), log_sum(static_cast<std::size_t>(kColumnChunk));
+#pragma omp for schedule(static)
+    for (std::int64_t task = 0; task < e.outer * chunks; ++task) {
+      const std::int64_t o = task / chunks, c0 = task % chunks * kColumnChunk;
+      const std::int64_t width = std::min(kColumnChunk, inner - c0);
+      const T* xb = x + o * n * inner + c0;
+      T* yb = out + o * n * inner + c0;
+      std::fill(mx.begin(), mx.begin() + width, -std::numeric_limits<T>::infinity());
+      std::fill(log_sum.begin(), log_sum.begin() + width, T(0));
+      for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t c = 0; c < width; ++c) mx[c] = std::max(mx[c], xb[j * inner + c]);
+      for (std::int64_t j = 0; j < n; ++j)
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c) log_sum[c] += std::exp(xb[j * inner + c] - mx[c]);
+      for (std::int64_t c = 0; c < width; ++c) log_sum[c] = std::log(log_sum[c]);
+      for (std::int64_t j = 0; j < n; ++j)
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c) yb[j * inner + c] = (xb[j * inner + c] - mx[c]) - log_sum[c];
+    }
+  }
+}
+
+template <typename T>
+void log_softmax_backward_kernel(T* out, const T* g, const T* y, const Extents& e) {
+  const std::int64_t n = e.n, inner = e.inner;
+  if (inner == 1) {
+    const int threads = threads_for_units(e.outer, n);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::int64_t row = 0; row < e.outer; ++row) {
+      const T* gr = g + row * n;
+      const T* yr = y + row * n;
+      T* outr = out + row * n;
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (std::int64_t j = 0; j < n; ++j) sum += gr[j];
+#pragma omp simd
+      for (std::int64_t j = 0; j < n; ++j) outr[j] = gr[j] - std::exp(yr[j]) * sum;
+    }
+    return;
+  }
+  const std::int64_t chunks = (inner + kColumnChunk - 1) / kColumnChunk;
+  const int threads = threads_for_units(e.outer * chunks, n * std::min(inner, kColumnChunk));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<T> sum(static_cast<std::size_t>(kColumnChunk));
+#pragma omp for schedule(static)
+    for (std::int64_t task = 0; task < e.outer * chunks; ++task) {
+      const std::int64_t o = task / chunks, c0 = task % chunks * kColumnChunk;
+      const std::int64_t width = std::min(kColumnChunk, inner - c0);
+      const std::int64_t base = o * n * inner + c0;
+      std::fill(sum.begin(), sum.begin() + width, T(0));
+      for (std::int64_t j = 0; j < n; ++j)
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c) sum[c] += g[base + j * inner + c];
+      for (std::int64_t j = 0; j < n; ++j)
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c) {
+          const std::int64_t i = base + j * inner + c;
+          out[i] = g[i] - std::exp(y[i]) * sum[c];
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim) {
+  if (out.numel() == 0) return;
+  const Tensor xc = compacted(x);
+  dispatch_floating(out.dtype(), "log_softmax", [&]<typename T>() {
+    log_softmax_kernel<T>(static_cast<T*>(out.data_ptr()), static_cast<const T*>(xc.data_ptr()),
+                          extents(out.shape(), dim));
+  });
+}
+
+void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y, std::int64_t dim) {
+  if (out.numel() == 0) return;
+  const Tensor gc = compacted(grad), yc = compacted(y);
+  dispatch_floating(out.dtype(), "log_softmax_backward", [&]<typename T>() {
+    log_softmax_backward_kernel<T>(static_cast<T*>(out.data_ptr()), static_cast<const T*>(gc.data_ptr()),
+                                   static_cast<const T*>(yc.data_ptr()), extents(out.shape(), dim));
+  });
+}
+
+}  // namespace zengen::cpu

@@ -1,0 +1,29 @@
+// Internal: CPU activation kernels, forward and backward. Element-wise ones
+// run the shared functors of zengen/ops/functors.hpp; `out` is allocated by
+// the caller with the inputs' shape.
+#pragma once
+
+#include <cstdint>
+
+#include "zengen/core/tensor.hpp"
+
+namespace zengen::cpu {
+
+enum class Activation { ReLU, Sigmoid, Tanh, Softplus };
+
+void activation(Activation kind, const Tensor& out, const Tensor& x);
+void leaky_relu(const Tensor& out, const Tensor& x, double slope);
+/// out = grad * (x > 0 ? 1 : slope).
+void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope);
+/// out = grad * y * (1 - y), y = sigmoid(x).
+void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
+/// out = grad * (1 - y^2), y = tanh(x).
+void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
+
+/// out = x - max - log(sum(exp(x - max))) along dim (already wrapped to
+/// [0, ndim)); x may be strided, out is contiguous.
+void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim);
+/// out = grad - exp(y) * sum(grad along dim), y = log_softmax(x); out contiguous.
+void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y, std::int64_t dim);
+
+}  // namespace zengen::cpu

@@ -1,0 +1,246 @@
+// IDX reading through zlib's gz* functions, which read gzip files and (in
+// "transparent" mode) plain files alike.
+#include "zengen/data/idx.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace zengen::data {
+
+namespace {
+
+constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 31;
+
+struct TypeInfo {
+  unsigned char code;
+  const char* name;
+  std::size_t size;
+};
+constexpr TypeInfo kTypes[] = {{0x08, "u8", 1},  {0x09, "i8", 1},  {0x0B, "i16", 2},
+                               {0x0C, "i32", 4}, {0x0D, "f32", 4}, {0x0E, "f64", 8}};
+
+std::string hex(std::uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%0*X", digits, static_cast<unsigned>(v));
+  return buf;
+}
+
+// One IDX file: the magic, the dims and the raw big-endian data.
+struct RawIdx {
+  std::uint32_t magic = 0;
+  const TypeInfo* type = nullptr;
+  std::vector<std::int64_t> dims;
+  std::vector<unsigned char> bytes;
+  bool gzipped = false;
+};
+
+class GzReader {
+ public:
+  GzReader(const std::string& path, const char* op) : path_(path), op_(op) {
+    errno = 0;
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_)
+      throw IOError(zengen::detail::concat(op_, ": cannot open '", path_, "': ",
+                                           errno ? std::strerror(errno) : "out of memory"));
+    gzbuffer(file_, 1 << 17);
+  }
+  ~GzReader() {
+    if (file_) gzclose_r(file_);
+  }
+  GzReader(const GzReader&) = delete;
+  GzReader& operator=(const GzReader&) = delete;
+
+  bool gzipped() const { return gzdirect(file_) == 0; }
+
+  // Reads up to n bytes; returns how many it got (fewer only at the end).
+  std::size_t read(void* dst, std::size_t n) {
+    auto* p = static_cast<unsigned char*>(dst);
+    std::size_t total = 0;
+    while (total < n) {
+      const std::size_t want = n - total < (1u << 30) ? n - total : (1u << 30);
+      const int got = gzread(file_, p + total, static_cast<unsigned>(want));
+      if (got < 0) fail();
+      if (got == 0) break;
+      total += static_cast<std::size_t>(got);
+    }
+    check();  // gzread reports a truncated gzip stream only through gzerror
+    return total;
+  }
+
+ private:
+  void check() {
+    int err = Z_OK;
+    gzerror(file_, &err);
+    if (err != Z_OK) fail();
+  }
+  [[noreturn]] void fail() {
+    int err = Z_OK;
+    const char* msg = gzerror(file_, &err);
+    if (err == Z_ERRNO)
+      throw IOError(zengen::detail::concat(op_, ": cannot read '", path_, "': ", std::strerror(errno)));
+    std::string_view reason = msg ? msg : "unknown error";
+    if (reason.starts_with(path_ + ": ")) reason.remove_prefix(path_.size() + 2);  // zlib prefixes the path
+    throw FormatError(zengen::detail::concat(op_, ": '", path_, "': corrupt gzip data (", reason, ")"));
+  }
+
+  std::string path_;
+  const char* op_;
+  gzFile file_ = nullptr;
+};
+
+std::uint32_t be32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+RawIdx read_raw(const std::string& path, const char* op) {
+  auto bad = [&](auto&&... parts) {
+    return FormatError(zengen::detail::concat(op, ": '", path, "': ", parts...));
+  };
+  GzReader in(path, op);
+  RawIdx raw;
+  raw.gzipped = in.gzipped();
+  const char* what = raw.gzipped ? " (after gunzip)" : "";
+
+  unsigned char head[4];
+  const std::size_t got_head = in.read(head, 4);
+  if (got_head < 4) throw bad("file is ", got_head, " bytes long", what, ", too short for the 4-byte IDX magic");
+  raw.magic = be32(head);
+  if (head[0] != 0 || head[1] != 0)
+    throw bad("bad magic ", hex(raw.magic, 8), ": an IDX file starts with two zero bytes, a type byte and a dims byte");
+  for (const auto& t : kTypes)
+    if (t.code == head[2]) raw.type = &t;
+  if (!raw.type)
+    throw bad("bad magic ", hex(raw.magic, 8), ": unknown data type byte ", hex(head[2], 2),
+              " (expected 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32 or 0x0E f64)");
+
+  const int ndim = head[3];
+  std::vector<unsigned char> dim_bytes(4 * static_cast<std::size_t>(ndim));
+  if (in.read(dim_bytes.data(), dim_bytes.size()) < dim_bytes.size())
+    throw bad("truncated: the header declares ", ndim, " dims, but the file ends inside them");
+  std::string dims_str = "[";
+  for (int i = 0; i < ndim; ++i) {
+    raw.dims.push_back(be32(dim_bytes.data() + 4 * i));
+    dims_str += (i ? ", " : "") + std::to_string(raw.dims.back());
+  }
+  dims_str += "]";
+  // numel stays <= 2^31 until the cap trips and each size is < 2^32, so the
+  // running product never overflows 64 bits.
+  std::uint64_t numel = 1;
+  for (const auto d : raw.dims) {
+    numel *= static_cast<std::uint64_t>(d);
+    if (numel > kMaxElements)
+      throw bad("dims ", dims_str, " declare more than 2^31 = ", kMaxElements, " elements, the limit");
+  }
+
+  // Read in chunks, so that a short file claiming huge dims costs no more
+  // memory than it holds.
+  const std::size_t nbytes = static_cast<std::size_t>(numel) * raw.type->size;
+  constexpr std::size_t kChunk = std::size_t{16} << 20;
+  std::size_t got = 0;
+  while (got < nbytes) {
+    const std::size_t want = std::min(kChunk, nbytes - got);
+    raw.bytes.resize(got + want);
+    const std::size_t n = in.read(raw.bytes.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  if (got < nbytes)
+    throw bad("truncated: dims ", dims_str, " of ", raw.type->name, " declare ", nbytes, " data bytes, but the file",
+              what, " holds only ", got);
+  unsigned char extra[1];
+  if (in.read(extra, 1) != 0)
+    throw bad("trailing bytes: the file", what, " holds more than the ", nbytes, " data bytes its dims ", dims_str,
+              " declare");
+  return raw;
+}
+
+template <typename U>
+U load_be(const unsigned char* p) {
+  U v = 0;
+  for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>((v << 8) | p[i]);
+  return v;
+}
+
+Tensor convert(const RawIdx& raw) {
+  const Shape shape(raw.dims);
+  const unsigned char* p = raw.bytes.data();
+  const auto n = static_cast<std::size_t>(shape.numel());
+  switch (raw.type->code) {
+    case 0x0C: {
+      Tensor t = Tensor::empty(shape, {.dtype = DType::Int64});
+      auto* dst = t.data<std::int64_t>();
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::int32_t>(load_be<std::uint32_t>(p + 4 * i));
+      return t;
+    }
+    case 0x0E: {
+      Tensor t = Tensor::empty(shape, {.dtype = DType::Float64});
+      auto* dst = t.data<double>();
+      for (std::size_t i = 0; i < n; ++i) dst[i] = std::bit_cast<double>(load_be<std::uint64_t>(p + 8 * i));
+      return t;
+    }
+    default: break;
+  }
+  Tensor t = Tensor::empty(shape, {.dtype = DType::Float32});
+  auto* dst = t.data<float>();
+  switch (raw.type->code) {
+    case 0x08:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = p[i];
+      break;
+    case 0x09:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::int8_t>(p[i]);
+      break;
+    case 0x0B:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::int16_t>(load_be<std::uint16_t>(p + 2 * i));
+      break;
+    case 0x0D:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = std::bit_cast<float>(load_be<std::uint32_t>(p + 4 * i));
+      break;
+    default: break;
+  }
+  return t;
+}
+
+void expect_magic(const RawIdx& raw, const std::string& path, const char* op, std::uint32_t want) {
+  if (raw.magic == want) return;
+  const bool want_images = want == 0x803;
+  const char* wanted = want_images ? "images (magic 2051 = 0x00000803: u8 [N, rows, cols])"
+                                   : "labels (magic 2049 = 0x00000801: u8 [N])";
+  std::string got = "magic " + std::to_string(raw.magic) + " = " + hex(raw.magic, 8);
+  if (raw.magic == 0x801) got = "a label file (magic 2049)";
+  if (raw.magic == 0x803) got = "an image file (magic 2051)";
+  throw FormatError(zengen::detail::concat(op, ": '", path, "': expected ", wanted, ", but this is ", got));
+}
+
+}  // namespace
+
+Tensor read_idx(const std::string& path) { return convert(read_raw(path, "read_idx")); }
+
+Tensor read_idx_images(const std::string& path) {
+  constexpr const char* op = "read_idx_images";
+  const RawIdx raw = read_raw(path, op);
+  expect_magic(raw, path, op, 0x803);
+  Tensor t = Tensor::empty({raw.dims[0], 1, raw.dims[1], raw.dims[2]}, {.dtype = DType::Float32});
+  float* dst = t.data<float>();
+  for (std::size_t i = 0; i < raw.bytes.size(); ++i) dst[i] = static_cast<float>(raw.bytes[i]) / 255.0f;
+  return t;
+}
+
+Tensor read_idx_labels(const std::string& path) {
+  constexpr const char* op = "read_idx_labels";
+  const RawIdx raw = read_raw(path, op);
+  expect_magic(raw, path, op, 0x801);
+  Tensor t = Tensor::empty({raw.dims[0]}, {.dtype = DType::Int64});
+  auto* dst = t.data<std::int64_t>();
+  for (std::size_t i = 0; i < raw.bytes.size(); ++i) dst[i] = raw.bytes[i];
+  return t;
+}
+
+}  // namespace zengen::data

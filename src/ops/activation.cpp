@@ -1,0 +1,102 @@
+#include "zengen/ops/activation.hpp"
+
+#include "cpu/activation.hpp"
+#include "ops/common.hpp"
+#include "zengen/ops/elementwise.hpp"
+#include "zengen/ops/reduction.hpp"
+
+namespace zengen {
+
+using namespace ops_detail;
+using autograd::record;
+
+namespace {
+
+Tensor activation_forward(const char* op, cpu::Activation kind, const Tensor& x) {
+  check_floating(x, op);
+  check_cpu(x, op);
+  Tensor out = empty_as(x, x.shape());
+  cpu::activation(kind, out, x);
+  return out;
+}
+
+// The fused backward kernels (sigmoid, tanh, log_softmax) read the saved
+// output; they are used when the backward pass is not itself recorded.
+template <typename Kernel>
+Tensor fused_backward(const Tensor& g, const Tensor& y, Kernel kernel) {
+  Tensor out = empty_as(g, g.shape());
+  kernel(out, g, y);
+  return out;
+}
+
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  // x is saved detached: the derivative of leaky_relu_backward w.r.t. x is
+  // zero, so nothing needs x's graph.
+  return record("relu", activation_forward("relu", cpu::Activation::ReLU, x), {&x},
+                [x = x.detach()](const Tensor& g) { return Grads{leaky_relu_backward(g, x, 0.0)}; });
+}
+
+Tensor leaky_relu(const Tensor& x, double slope) {
+  check_floating(x, "leaky_relu");
+  check_cpu(x, "leaky_relu");
+  Tensor out = empty_as(x, x.shape());
+  cpu::leaky_relu(out, x, slope);
+  return record("leaky_relu", out, {&x},
+                [x = x.detach(), slope](const Tensor& g) { return Grads{leaky_relu_backward(g, x, slope)}; });
+}
+
+Tensor leaky_relu_backward(const Tensor& grad, const Tensor& x, double slope) {
+  check_pair(grad, x, "leaky_relu_backward");
+  ZENGEN_CHECK(grad.shape() == x.shape(), ShapeError, "leaky_relu_backward: grad has shape ", grad.shape(),
+               " but x has shape ", x.shape());
+  Tensor out = empty_as(x, x.shape());
+  cpu::leaky_relu_backward(out, grad, x, slope);
+  // Linear in grad, piecewise constant in x: the gradient w.r.t. grad is the
+  // same op again, and x gets none.
+  return record("leaky_relu_backward", out, {&grad, &x}, [x = x.detach(), slope](const Tensor& gg) {
+    return Grads{leaky_relu_backward(gg, x, slope), Tensor()};
+  });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor y = activation_forward("sigmoid", cpu::Activation::Sigmoid, x);
+  return record("sigmoid", y, {&x}, [x, y = y.detach()](const Tensor& g) {
+    if (recording()) {
+      const Tensor s = sigmoid(x);
+      return Grads{mul(g, mul(s, rsub(s, 1.0)))};
+    }
+    return Grads{fused_backward(g, y, cpu::sigmoid_backward)};
+  });
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor y = activation_forward("tanh", cpu::Activation::Tanh, x);
+  return record("tanh", y, {&x}, [x, y = y.detach()](const Tensor& g) {
+    if (recording()) return Grads{mul(g, rsub(square(tanh(x)), 1.0))};
+    return Grads{fused_backward(g, y, cpu::tanh_backward)};
+  });
+}
+
+Tensor softplus(const Tensor& x) {
+  return record("softplus", activation_forward("softplus", cpu::Activation::Softplus, x), {&x},
+                [x](const Tensor& g) { return Grads{mul(g, sigmoid(x))}; });
+}
+
+Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+  check_floating(x, "log_softmax");
+  check_cpu(x, "log_softmax");
+  const std::int64_t d = wrap_dim(dim, x.dim(), "log_softmax");
+  Tensor y = empty_as(x, x.shape());
+  cpu::log_softmax(y, x, d);
+  // d/dx: g - softmax(x) * sum(g along dim), softmax = exp(y).
+  return record("log_softmax", y, {&x}, [x, d, y = y.detach()](const Tensor& g) {
+    if (recording()) return Grads{sub(g, mul(exp(log_softmax(x, d)), sum(g, {d}, true)))};
+    return Grads{fused_backward(g, y, [d](const Tensor& out, const Tensor& grad, const Tensor& saved) {
+      cpu::log_softmax_backward(out, grad, saved, d);
+    })};
+  });
+}
+
+}  // namespace zengen
