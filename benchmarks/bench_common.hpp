@@ -4,7 +4,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include <omp.h>
+
 #include <cstdint>
+#include <cstring>
 
 #include "zengen/zengen.hpp"
 
@@ -18,16 +21,30 @@ inline constexpr double kFloatBytes = 4.0;
 inline void set_bandwidth(benchmark::State& state, double bytes) {
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
   state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = omp_get_max_threads();
 }
 
-/// The bar: a plain copy of 16M float32 (64 MiB read + 64 MiB written), by
-/// the library's copy (parallel memcpy).
-inline void BM_copy(benchmark::State& state) {
+/// The bars: plain copies of 16M float32 (64 MiB read + 64 MiB written), by
+/// one memcpy and by an OpenMP loop on the kernels' threads (as in
+/// benchmarks/elementwise.cpp).
+inline void BM_copy_memcpy(benchmark::State& state) {
   const Tensor src = rand({kElements});
-  const Tensor dst = empty({kElements});
+  const Tensor dst = rand({kElements});
   for (auto _ : state) {
-    dst.copy_(src);
-    benchmark::DoNotOptimize(dst.data_ptr());
+    std::memcpy(dst.data_ptr(), src.data_ptr(), static_cast<std::size_t>(kFloatBytes * kElements));
+    benchmark::ClobberMemory();
+  }
+  set_bandwidth(state, 2 * kFloatBytes * kElements);
+}
+
+inline void BM_copy_openmp(benchmark::State& state) {
+  const Tensor src = rand({kElements});
+  const Tensor dst = rand({kElements});
+  const float* s = src.data<float>();
+  float* d = dst.data<float>();
+  for (auto _ : state) {
+#pragma omp parallel for simd schedule(static)
+    for (std::int64_t i = 0; i < kElements; ++i) d[i] = s[i];
     benchmark::ClobberMemory();
   }
   set_bandwidth(state, 2 * kFloatBytes * kElements);

@@ -1,11 +1,14 @@
 // Loss forward (mean reduction) and backward on 16M float32 elements, in
-// GB/s of operand bytes read + written, beside a plain copy (BM_copy).
+// GB/s of operand bytes read + written, beside plain copies of 16M float32
+// (BM_copy_memcpy, BM_copy_openmp).
 // Forward reads input and target (2 x 4 bytes per element; gaussian_kl: mu
 // and logvar; cross_entropy: the [16384, 1024] logits, the int64 targets
 // are negligible). Backward reads the same and writes the input's gradient
 // (3 x 4; gaussian_kl writes both gradients: 4 x 4; cross_entropy reads the
 // logits and writes their gradient: 2 x 4). The backward is timed alone
 // (autograd::grad on a retained graph).
+//
+//   ./build/benchmarks/bench_losses --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include "bench_common.hpp"
 
 namespace zg = zengen;
@@ -83,7 +86,8 @@ void BM_backward(benchmark::State& state, Kind kind) {
 
 }  // namespace
 
-BENCHMARK(zengen::bench::BM_copy)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(zengen::bench::BM_copy_memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(zengen::bench::BM_copy_openmp)->UseRealTime()->Unit(benchmark::kMillisecond);
 #define ZENGEN_LOSS_BENCH(name, kind)                                                                   \
   BENCHMARK_CAPTURE(BM_forward, name, kind)->UseRealTime()->Unit(benchmark::kMillisecond);  \
   BENCHMARK_CAPTURE(BM_backward, name, kind)->UseRealTime()->Unit(benchmark::kMillisecond);
