@@ -124,12 +124,17 @@ double pointwise_forward(F fn, std::int64_t n, const T* x, const T* t, const T* 
   const double total = blocked_sum(n, kBlock, 1, [&](std::int64_t begin, std::int64_t end, std::int64_t block) {
     if constexpr (kCheck) {
       // The block is about to be read anyway: checking it first costs no
-      // extra trip to memory.
-      for (std::int64_t i = begin; i < end; ++i)
-        if (!F::valid(x[i])) {
-          first_bad[static_cast<std::size_t>(block)] = i;
-          break;
-        }
+      // extra trip to memory. A vectorised pass says whether the block has
+      // a bad element; only then is it searched for the first.
+      int any_bad = 0;
+#pragma omp simd reduction(| : any_bad)
+      for (std::int64_t i = begin; i < end; ++i) any_bad |= F::valid(x[i]) ? 0 : 1;
+      if (any_bad)
+        for (std::int64_t i = begin; i < end; ++i)
+          if (!F::valid(x[i])) {
+            first_bad[static_cast<std::size_t>(block)] = i;
+            break;
+          }
     }
     if constexpr (kOut) {
 #pragma omp simd
@@ -303,6 +308,7 @@ double cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits,
       for (std::int64_t r = begin; r < end; ++r) {
         const T* xr = x + r * k;
         T m = xr[0];
+#pragma omp simd reduction(max : m)
         for (std::int64_t j = 1; j < k; ++j) m = xr[j] > m ? xr[j] : m;
         const double s = chunked_sum<T>(0, k, [&](std::int64_t j) { return std::exp(xr[j] - m); });
         const double row_lse = static_cast<double>(m) + std::log(s);

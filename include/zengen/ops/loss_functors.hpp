@@ -43,7 +43,7 @@ struct BCELoss {
     return l > T(kLogFloor) ? l : T(kLogFloor);
   }
   /// Whether p is a probability (NaN is not).
-  template <typename T> ZENGEN_HOST_DEVICE static bool valid(T p) { return p >= T(0) && p <= T(1); }
+  template <typename T> ZENGEN_HOST_DEVICE static bool valid(T p) { return (p >= T(0)) & (p <= T(1)); }
 
   template <typename T> ZENGEN_HOST_DEVICE T operator()(T p, T t) const {
     return -(t * clamped_log(p) + (T(1) - t) * clamped_log(T(1) - p));
