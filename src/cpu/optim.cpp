@@ -48,6 +48,29 @@ void for_each_element(const std::array<Tensor, N>& ts, F fn) {
   for_each_element_impl<T>(ts, fn, std::make_index_sequence<N>{});
 }
 
+/// The reference walk: element k of every operand found from its strides.
+template <typename T, std::size_t N, typename F, std::size_t... Is>
+void for_each_element_reference(const std::array<Tensor, N>& ts, F fn, std::index_sequence<Is...>) {
+  const Shape& shape = ts[0].shape();
+  std::array<T*, N> base;
+  for (std::size_t k = 0; k < N; ++k) base[k] = static_cast<T*>(ts[k].data_ptr());
+  for (std::int64_t e = 0; e < ts[0].numel(); ++e) {
+    std::array<std::int64_t, N> off{};
+    std::int64_t rest = e;
+    for (std::int64_t d = shape.ndim() - 1; d >= 0; --d) {
+      const std::int64_t i = rest % shape[d];
+      rest /= shape[d];
+      for (std::size_t k = 0; k < N; ++k) off[k] += i * ts[k].strides()[d];
+    }
+    fn(base[Is][off[Is]]...);
+  }
+}
+
+template <typename T, std::size_t N, typename F>
+void for_each_element_reference(const std::array<Tensor, N>& ts, F fn) {
+  for_each_element_reference<T>(ts, fn, std::make_index_sequence<N>{});
+}
+
 }  // namespace
 
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
@@ -125,5 +148,34 @@ void clamp_in_place(const Tensor& g, double clip) {
     for_each_element<T, 1>({g}, [clamp](T& x) { clamp(x); });
   });
 }
+
+namespace reference {
+
+void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
+                const optim::functors::SGDScalars& scalars, bool first) {
+  dispatch_floating(param.dtype(), "sgd", [&]<typename T>() {
+    const f::SGDStep<T> step(scalars);
+    if (momentum_buffer.defined())
+      for_each_element_reference<T, 3>({param, grad, momentum_buffer},
+                                       [step, first](T& p, T& g, T& buf) { step(p, g, buf, first); });
+    else
+      for_each_element_reference<T, 2>({param, grad}, [step](T& p, T& g) { step(p, g); });
+  });
+}
+
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, const optim::functors::AdamScalars& scalars) {
+  dispatch_floating(param.dtype(), "adam", [&]<typename T>() {
+    const f::AdamStep<T> step(scalars);
+    if (max_exp_avg_sq.defined())
+      for_each_element_reference<T, 5>({param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq},
+                                       [step](T& p, T& g, T& m, T& v, T& vmax) { step(p, g, m, v, vmax); });
+    else
+      for_each_element_reference<T, 4>({param, grad, exp_avg, exp_avg_sq},
+                                       [step](T& p, T& g, T& m, T& v) { step(p, g, m, v); });
+  });
+}
+
+}  // namespace reference
 
 }  // namespace zengen::cpu

@@ -28,4 +28,13 @@ void scale_in_place(const Tensor& g, double coef);
 /// g = clamp(g, -clip, clip) in place (g has no overlapping elements).
 void clamp_in_place(const Tensor& g, double clip);
 
+/// The plain loops the fused kernels are tested against: one element at a
+/// time, by index, on one thread, through the same functors.
+namespace reference {
+void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
+                const optim::functors::SGDScalars& scalars, bool first);
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, const optim::functors::AdamScalars& scalars);
+}  // namespace reference
+
 }  // namespace zengen::cpu
