@@ -65,7 +65,12 @@ struct RegisterGradchecked {
 
 #define ZENGEN_GRADCHECKED_CAT2(a, b) a##b
 #define ZENGEN_GRADCHECKED_CAT(a, b) ZENGEN_GRADCHECKED_CAT2(a, b)
-/// Declares, next to an op's gradcheck test, that the op has one.
-#define ZENGEN_GRADCHECKED(op)                                                                     \
-  static const ::zengen::testing::RegisterGradchecked ZENGEN_GRADCHECKED_CAT(zengen_gradchecked_, \
-                                                                             __LINE__)(#op)
+/// Declares, next to an op's gradcheck test, that the op has one. Only valid
+/// at namespace scope (inside a test body it would register only once that
+/// test ran), which the namespace block enforces.
+#define ZENGEN_GRADCHECKED(op)                                                                  \
+  namespace {                                                                                   \
+  const ::zengen::testing::RegisterGradchecked ZENGEN_GRADCHECKED_CAT(zengen_gradchecked_,      \
+                                                                      __LINE__)(#op);           \
+  }                                                                                             \
+  static_assert(true, "require a semicolon")
