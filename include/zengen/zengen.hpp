@@ -7,4 +7,5 @@
 #include "zengen/io/io.hpp"
 #include "zengen/nn/nn.hpp"
 #include "zengen/ops/ops.hpp"
+#include "zengen/optim/optim.hpp"
 #include "zengen/version.hpp"

@@ -57,7 +57,14 @@
   X(sigmoid, true)               \
   X(tanh, true)                  \
   X(softplus, true)              \
-  X(log_softmax, true)
+  X(log_softmax, true)           \
+  /* losses */                   \
+  X(binary_cross_entropy, true)  \
+  X(binary_cross_entropy_with_logits, true) \
+  X(mse_loss, true)              \
+  X(l1_loss, true)               \
+  X(gaussian_kl, true)           \
+  X(cross_entropy, true)
 
 namespace zengen::ops {
 #define ZENGEN_COUNT_OP(name, differentiable) +1
