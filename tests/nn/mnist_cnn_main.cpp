@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <numeric>
-#include <random>
 
 #include "zengen/optim/optim.hpp"
 #include "zengen/zengen.hpp"
@@ -47,33 +45,28 @@ int main() {
     return 77;
   }
   zg::manual_seed(0);
-  // Inputs centred on MNIST's mean and scaled by its standard deviation.
-  auto normalise = [](const zg::Tensor& x) { return ((x - 0.1307) / 0.3081).detach(); };
-  const zg::Tensor train_x = normalise(zg::data::read_idx_images(dir / "train-images-idx3-ubyte"));
-  const zg::Tensor train_y = zg::data::read_idx_labels(dir / "train-labels-idx1-ubyte");
-  const zg::Tensor test_x = normalise(zg::data::read_idx_images(dir / "t10k-images-idx3-ubyte"));
-  const zg::Tensor test_y = zg::data::read_idx_labels(dir / "t10k-labels-idx1-ubyte");
+  // The library's own pipeline: MNIST in [0, 1], shuffled batches prepared on
+  // a background thread. Inputs are standardised with MNIST's mean and std.
+  const zg::data::MNIST train(dir.string(), {.range = zg::data::Range::ZeroToOne});
+  const zg::data::MNIST test(dir.string(), {.split = zg::data::Split::Test, .range = zg::data::Range::ZeroToOne});
+  auto standardise = [](const zg::Tensor& x) { return ((x - 0.1307) / 0.3081).detach(); };
+  const zg::Tensor test_x = standardise(test.images()), test_y = test.labels();
 
   nn::Sequential net(nn::Conv2d(1, 16, 3, {.stride = 2, .padding = 1}), nn::ReLU(),   // 28 -> 14
                      nn::Conv2d(16, 32, 3, {.stride = 2, .padding = 1}), nn::ReLU(),  // 14 -> 7
                      nn::Flatten(), nn::Linear(32 * 7 * 7, 64), nn::ReLU(), nn::Linear(64, 10));
   std::printf("%s", net.summary({1, 1, 28, 28}).c_str());
   zg::optim::Adam optimizer(net.parameters(), {.lr = 2e-3});
+  zg::data::DataLoader loader(train, {.batch_size = 64, .shuffle = true});
 
-  const std::int64_t n = train_x.size(0), batch = 64, epochs = 2;
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937 shuffle_rng(0);
+  const int epochs = 2;
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = 0; epoch < epochs; ++epoch) {
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
     double loss_sum = 0;
     std::int64_t steps = 0;
-    for (std::int64_t at = 0; at + batch <= n; at += batch) {
-      const zg::Tensor idx = zg::from_vector(std::vector<std::int64_t>(order.begin() + at, order.begin() + at + batch), {batch});
-      const zg::Tensor x = zg::index_select(train_x, 0, idx), y = zg::index_select(train_y, 0, idx);
+    for (const auto& batch : loader) {
       optimizer.zero_grad();
-      const zg::Tensor loss = zg::cross_entropy(net.forward(x), y);
+      const zg::Tensor loss = zg::cross_entropy(net.forward(standardise(batch.images)), batch.labels);
       loss.backward();
       optimizer.step();
       loss_sum += loss.item();
