@@ -78,6 +78,27 @@ Tensor conv2d_input_grad(const Tensor& g, const Tensor& weight, const Shape& inp
   return conv_transpose2d(g, weight, Tensor(), params);
 }
 
+// The geometry of the convolution that maps `image` [N, C, H, W] to
+// `output` [N, O, Ho, Wo] with a kernel of weight_shape's last two dims.
+cpu::ConvGeometry conv_geometry(const Shape& image, const Shape& output, const Shape& weight_shape,
+                                const Conv2dParams& params) {
+  return {.batch = image[0],
+          .in_channels = image[1],
+          .in_h = image[2],
+          .in_w = image[3],
+          .out_channels = output[1],
+          .kernel_h = weight_shape[2],
+          .kernel_w = weight_shape[3],
+          .out_h = output[2],
+          .out_w = output[3],
+          .stride_h = params.stride[0],
+          .stride_w = params.stride[1],
+          .pad_h = params.padding[0],
+          .pad_w = params.padding[1],
+          .dilation_h = params.dilation[0],
+          .dilation_w = params.dilation[1]};
+}
+
 // Gradient of a bias added per channel: g summed over N, H, W.
 Tensor channel_sum(const Tensor& g) { return g.sum({2, 3}).sum({0}); }
 
@@ -89,21 +110,7 @@ Tensor channel_sum(const Tensor& g) { return g.sum({2, 3}).sum({0}); }
 // can be differentiated again (any order).
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
                           const Conv2dParams& params) {
-  const cpu::ConvGeometry geom{.batch = input.size(0),
-                               .in_channels = input.size(1),
-                               .in_h = input.size(2),
-                               .in_w = input.size(3),
-                               .out_channels = grad_output.size(1),
-                               .kernel_h = weight_shape[2],
-                               .kernel_w = weight_shape[3],
-                               .out_h = grad_output.size(2),
-                               .out_w = grad_output.size(3),
-                               .stride_h = params.stride[0],
-                               .stride_w = params.stride[1],
-                               .pad_h = params.padding[0],
-                               .pad_w = params.padding[1],
-                               .dilation_h = params.dilation[0],
-                               .dilation_w = params.dilation[1]};
+  const cpu::ConvGeometry geom = conv_geometry(input.shape(), grad_output.shape(), weight_shape, params);
   Tensor out = empty_as(input, weight_shape);
   cpu::conv2d_backward_weight(out, plain(input), plain(grad_output), geom);
   const bool need_input = input.requires_grad(), need_grad_output = grad_output.requires_grad();
@@ -157,21 +164,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
                  ")");
     out_size[d] = conv_output_size(xs[2 + d], ws[2 + d], params.stride[d], params.padding[d], params.dilation[d]);
   }
-  const cpu::ConvGeometry geom{.batch = xs[0],
-                               .in_channels = xs[1],
-                               .in_h = xs[2],
-                               .in_w = xs[3],
-                               .out_channels = ws[0],
-                               .kernel_h = ws[2],
-                               .kernel_w = ws[3],
-                               .out_h = out_size[0],
-                               .out_w = out_size[1],
-                               .stride_h = params.stride[0],
-                               .stride_w = params.stride[1],
-                               .pad_h = params.padding[0],
-                               .pad_w = params.padding[1],
-                               .dilation_h = params.dilation[0],
-                               .dilation_w = params.dilation[1]};
+  const cpu::ConvGeometry geom = conv_geometry(xs, {xs[0], ws[0], out_size[0], out_size[1]}, ws, params);
   Tensor out = empty_as(input, {xs[0], ws[0], out_size[0], out_size[1]});
   cpu::conv2d_forward(out, plain(input), plain(weight), plain(bias), geom);
 
@@ -203,21 +196,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                " (input ", xs, ", weight ", ws, ", stride ", str(params.stride), ", padding ", str(params.padding),
                ", dilation ", str(params.dilation), "): the padding is too large");
   // The adjoint of the conv2d from out_shape to xs with the same weight.
-  const cpu::ConvGeometry geom{.batch = xs[0],
-                               .in_channels = ws[1],
-                               .in_h = out_size[0],
-                               .in_w = out_size[1],
-                               .out_channels = ws[0],
-                               .kernel_h = ws[2],
-                               .kernel_w = ws[3],
-                               .out_h = xs[2],
-                               .out_w = xs[3],
-                               .stride_h = params.stride[0],
-                               .stride_w = params.stride[1],
-                               .pad_h = params.padding[0],
-                               .pad_w = params.padding[1],
-                               .dilation_h = params.dilation[0],
-                               .dilation_w = params.dilation[1]};
+  const cpu::ConvGeometry geom = conv_geometry(out_shape, xs, ws, params);
   Tensor out = empty_as(input, out_shape);
   cpu::conv2d_backward_data(out, plain(input), plain(weight), plain(bias), geom);
 
