@@ -12,6 +12,9 @@ jobs=$(nproc)
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
 cmake --build "$build_dir" -j"$jobs"
+# CTest runs tests side by side on few cores; libgomp's spinning waits then
+# starve each other (minutes instead of seconds), so wait passively.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 status=0
 ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" || status=$?
 exit "$status"
