@@ -9,27 +9,11 @@ void save_module(const nn::ModuleBase& module, const std::string& path,
   save_safetensors(path, module.state_dict(), metadata);
 }
 
-namespace {
-// Re-throws e with the file named in front, keeping its type.
-template <typename F>
-void naming_file(const std::string& path, const char* op, F&& f) {
-  const std::string prefix = std::string(op) + "(" + path + "): ";
-  try {
-    f();
-  } catch (const ShapeError& e) {
-    throw ShapeError(prefix + e.what());
-  } catch (const DTypeError& e) {
-    throw DTypeError(prefix + e.what());
-  } catch (const ValueError& e) {
-    throw ValueError(prefix + e.what());
-  }
-}
-}  // namespace
 
 void load_module(nn::ModuleBase& module, const std::string& path, bool strict) {
   const SafetensorsFile file = load_safetensors(path);
   // load_state_dict checks every entry before it changes anything.
-  naming_file(path, "load_module", [&] { module.load_state_dict(file.to_map(), strict); });
+  with_context("load_module(" + path + "): ", [&] { module.load_state_dict(file.to_map(), strict); });
 }
 
 void save_checkpoint(const std::string& path, const std::map<std::string, StateDict>& parts,

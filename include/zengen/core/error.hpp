@@ -39,6 +39,27 @@ std::string concat(Args&&... args) {
 }
 }  // namespace detail
 
+/// Runs f(); an error it throws is thrown again as the same type with
+/// `context` in front of its message ("load_module(net.safetensors): ...").
+template <typename F>
+void with_context(const std::string& context, F&& f) {
+  try {
+    f();
+  } catch (const ShapeError& e) {
+    throw ShapeError(context + e.what());
+  } catch (const DTypeError& e) {
+    throw DTypeError(context + e.what());
+  } catch (const DeviceError& e) {
+    throw DeviceError(context + e.what());
+  } catch (const IOError& e) {
+    throw IOError(context + e.what());
+  } catch (const FormatError& e) {
+    throw FormatError(context + e.what());
+  } catch (const ValueError& e) {
+    throw ValueError(context + e.what());
+  }
+}
+
 }  // namespace zengen
 
 /// ZENGEN_CHECK(condition, ErrorType, message parts...): throws

@@ -420,16 +420,7 @@ class GAN {
 
   template <typename F>
   static void load_part(const char* name, F&& load) {
-    const std::string prefix = std::string("GAN::load_state_dict: part '") + name + "': ";
-    try {
-      load();
-    } catch (const ShapeError& e) {
-      throw ShapeError(prefix + e.what());
-    } catch (const DTypeError& e) {
-      throw DTypeError(prefix + e.what());
-    } catch (const ValueError& e) {
-      throw ValueError(prefix + e.what());
-    }
+    with_context(std::string("GAN::load_state_dict: part '") + name + "': ", std::forward<F>(load));
   }
 
   G g_;
