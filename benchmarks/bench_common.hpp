@@ -1,5 +1,5 @@
-// Shared by the loss and optimizer benchmarks: sizes, the bandwidth
-// counters, and the plain copy every kernel is compared against.
+// Shared by the benchmarks: sizes, the bandwidth and GFLOP/s counters, the
+// dtype argument, and the plain copy memory-bound kernels are compared against.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -22,6 +22,16 @@ inline void set_bandwidth(benchmark::State& state, double bytes) {
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
   state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = omp_get_max_threads();
+}
+
+/// Reports GFLOP/s of `flops` per iteration.
+inline void set_gflops(benchmark::State& state, double flops) {
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+/// The dtype a benchmark registered with Arg(32) or Arg(64) runs in.
+inline DType dtype_arg(const benchmark::State& state) {
+  return state.range(0) == 64 ? DType::Float64 : DType::Float32;
 }
 
 /// The bars: plain copies of 16M float32 (64 MiB read + 64 MiB written), by

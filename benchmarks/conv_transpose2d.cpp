@@ -7,6 +7,7 @@
 // benchmarks/compare_pytorch_conv.py.
 #include <benchmark/benchmark.h>
 
+#include "bench_common.hpp"
 #include "cpu/conv.hpp"
 #include "zengen/zengen.hpp"
 
@@ -31,14 +32,8 @@ struct Layer {
 constexpr Layer kDcgan{64, 128, 64, 16, 4, 2, 1};  // generator layer, 16x16 -> 32x32
 constexpr Layer kSmall{4, 32, 16, 8, 4, 2, 1};     // for the plain-loop reference
 
-void set_gflops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops_per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
-zg::DType dtype_arg(const benchmark::State& state) {
-  return state.range(0) == 64 ? zg::DType::Float64 : zg::DType::Float32;
-}
+using zengen::bench::dtype_arg;
+using zengen::bench::set_gflops;
 
 void BM_conv_transpose2d_forward(benchmark::State& state) {
   const Layer l = kDcgan;
