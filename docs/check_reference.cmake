@@ -1,7 +1,21 @@
 # The test "docs: every public class is documented" (docs/CMakeLists.txt):
-# builds the `docs` target (Doxygen) and fails when Doxygen warns that a
-# public class, struct or header file has no documentation.
-#   cmake -DBUILD_DIR=<build folder> -DWARNINGS=<doxygen's warning log> -P check_reference.cmake
+# fails when a public header does not open with a summary comment, or when
+# the `docs` target (Doxygen) warns that a public class or struct has no
+# documentation.
+#   cmake -DBUILD_DIR=<build folder> -DWARNINGS=<doxygen's warning log>
+#         -DHEADERS=<include/zengen> -P check_reference.cmake
+file(GLOB_RECURSE headers "${HEADERS}/*.hpp")
+set(no_summary)
+foreach(header IN LISTS headers)
+  file(STRINGS "${header}" first LIMIT_COUNT 1)
+  if(NOT first MATCHES "^// [A-Za-z0-9`]")
+    list(APPEND no_summary "${header}")
+  endif()
+endforeach()
+if(no_summary)
+  list(JOIN no_summary "\n" lines)
+  message(FATAL_ERROR "these headers do not open with a summary comment (// ...):\n${lines}")
+endif()
 file(REMOVE "${WARNINGS}")
 execute_process(COMMAND ${CMAKE_COMMAND} --build "${BUILD_DIR}" --target docs
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
