@@ -1,9 +1,15 @@
 #include "zengen/ops/conv.hpp"
 
+#include <limits>
+
 #include "cpu/conv.hpp"
 #include "ops/common.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
+
+#ifdef ZENGEN_WITH_CUDA
+#include "conv.hpp"  // cuda/conv.hpp: the CUDA launchers, plain C++ declarations
+#endif
 
 namespace zengen {
 
@@ -43,17 +49,31 @@ void check_params(const char* op, const Conv2dParams& p, bool transposed) {
   }
 }
 
+// Both floating, same dtype, same device; on a CUDA device float32 only
+// (the CUDA kernels' dtype).
+void check_conv_pair(const Tensor& a, const Tensor& b, const char* op) {
+  check_floating(a, op);
+  check_floating(b, op);
+  ZENGEN_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtypes differ (", a.dtype(), " and ", b.dtype(),
+               "); convert one with .to(dtype)");
+  ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
+               " and ", b.device(), ")");
+  if (a.device().is_cuda())
+    ZENGEN_CHECK(a.dtype() == DType::Float32, DTypeError, op, ": on ", a.device(),
+                 " only float32 is supported, got ", a.dtype(), " of shape ", a.shape());
+}
+
 // dtype, device and rank of input/weight/bias; the bias must be [out_channels].
 void check_operands(const char* op, const Tensor& input, const Tensor& weight, const Tensor& bias,
                     bool transposed) {
-  check_pair(input, weight, op);
+  check_conv_pair(input, weight, op);
   ZENGEN_CHECK(input.dim() == 4, ShapeError, op, ": expected a 4-d input [N, C, H, W], got ", input.shape());
   ZENGEN_CHECK(weight.dim() == 4, ShapeError, op, ": expected a 4-d weight ",
                transposed ? "[C, O, kH, kW]" : "[O, C, kH, kW]", ", got ", weight.shape());
   ZENGEN_CHECK(weight.size(2) > 0 && weight.size(3) > 0, ShapeError, op, ": weight ", weight.shape(),
                " has an empty kernel");
   if (bias.defined()) {
-    check_pair(input, bias, op);
+    check_conv_pair(input, bias, op);
     const Index out_channels = weight.size(transposed ? 1 : 0);
     ZENGEN_CHECK(bias.shape() == Shape{out_channels}, ShapeError, op, ": bias ", bias.shape(),
                  " does not match weight ", weight.shape(), ": expected [", out_channels, "]");
@@ -99,8 +119,114 @@ cpu::ConvGeometry conv_geometry(const Shape& image, const Shape& output, const S
           .dilation_w = params.dilation[1]};
 }
 
-// Gradient of a bias added per channel: g summed over N, H, W.
-Tensor channel_sum(const Tensor& g) { return g.sum({2, 3}).sum({0}); }
+// ---- the kernels of either device ----
+// CPU tensors go to src/cpu/conv.cpp; CUDA tensors (float32, contiguous) to
+// the launchers of cuda/conv.hpp on the default stream, with the kernel that
+// ZENGEN_CONV_BACKEND names (zengen by default). cuDNN cannot run a
+// restricted output (conv_transpose2d with output_padding >= stride): those
+// calls stay with zengen's kernels.
+
+#ifdef ZENGEN_WITH_CUDA
+cuda::ConvShape cuda_shape(const cpu::ConvGeometry& g) {
+  const std::int64_t fields[] = {g.batch, g.in_channels, g.in_h, g.in_w, g.out_channels, g.kernel_h, g.kernel_w,
+                                 g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h,
+                                 g.dilation_w};
+  for (std::int64_t f : fields)
+    ZENGEN_CHECK(f <= std::numeric_limits<int>::max(), ShapeError, "conv (cuda): a size, stride, padding or ",
+                 "dilation of ", f, " does not fit the CUDA kernels' int32 (input [", g.batch, ", ", g.in_channels,
+                 ", ", g.in_h, ", ", g.in_w, "])");
+  cuda::ConvShape s;
+  s.batch = static_cast<int>(g.batch);
+  s.in_channels = static_cast<int>(g.in_channels);
+  s.in_h = static_cast<int>(g.in_h);
+  s.in_w = static_cast<int>(g.in_w);
+  s.out_channels = static_cast<int>(g.out_channels);
+  s.kernel_h = static_cast<int>(g.kernel_h);
+  s.kernel_w = static_cast<int>(g.kernel_w);
+  s.out_h = static_cast<int>(g.out_h);
+  s.out_w = static_cast<int>(g.out_w);
+  s.stride_h = static_cast<int>(g.stride_h);
+  s.stride_w = static_cast<int>(g.stride_w);
+  s.pad_h = static_cast<int>(g.pad_h);
+  s.pad_w = static_cast<int>(g.pad_w);
+  s.dilation_h = static_cast<int>(g.dilation_h);
+  s.dilation_w = static_cast<int>(g.dilation_w);
+  return s;
+}
+
+cuda::ConvKernel cuda_kernel(const cuda::ConvShape& s) {
+  const cuda::ConvKernel k = cuda::conv_kernel_from_env();
+  if (cuda::cudnn_supports(s)) return k;
+  if (k == cuda::ConvKernel::Cudnn) return cuda::ConvKernel::Simt;
+  if (k == cuda::ConvKernel::CudnnTensorCore) return cuda::ConvKernel::TensorCore;
+  return k;
+}
+
+const float* data_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+#else
+[[noreturn]] void no_cuda_kernels(const char* op) {
+  throw DeviceError(detail::concat(op, ": this build of zengen has no CUDA backend"));
+}
+#endif
+
+void run_forward(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& b, const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_forward(out, x, w, b, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_forward(s, out.data<float>(), x.data<float>(), w.data<float>(), data_or_null(b), cuda_kernel(s));
+#else
+  no_cuda_kernels("conv2d");
+#endif
+}
+
+void run_backward_data(const Tensor& out, const Tensor& gy, const Tensor& w, const Tensor& b,
+                       const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_backward_data(out, gy, w, b, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_backward_data(s, out.data<float>(), gy.data<float>(), w.data<float>(), data_or_null(b),
+                             cuda_kernel(s));
+#else
+  no_cuda_kernels("conv_transpose2d");
+#endif
+}
+
+void run_backward_weight(const Tensor& out, const Tensor& x, const Tensor& gy, const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_backward_weight(out, x, gy, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s));
+#else
+  no_cuda_kernels("conv2d_weight_grad");
+#endif
+}
+
+// Gradient of a bias added per channel: g summed over N, H, W. On a CUDA
+// device one kernel does it (recorded as its own op; its gradient spreads G
+// back over N, H, W).
+Tensor channel_sum(const Tensor& g) {
+  if (g.device().is_cpu()) return g.sum({2, 3}).sum({0});
+#ifdef ZENGEN_WITH_CUDA
+  const Tensor gc = plain(g);
+  const Shape& gs = g.shape();
+  Tensor out = empty_as(g, {gs[1]});
+  const std::int64_t plane = gs[2] * gs[3];
+  ZENGEN_CHECK(gs[0] <= std::numeric_limits<int>::max() && gs[1] <= std::numeric_limits<int>::max() &&
+                   plane <= std::numeric_limits<int>::max(),
+               ShapeError, "conv bias gradient (cuda): grad_output ", gs, " is too large for int32 sizes");
+  cuda::conv_set_device(g.device().index);
+  cuda::conv_bias_grad(out.data<float>(), gc.data<float>(), static_cast<int>(gs[0]), static_cast<int>(gs[1]),
+                       static_cast<int>(plane));
+  return record("conv_bias_grad", out, {&g}, [gs](const Tensor& G) {
+    return Grads{expand(reshape(G, {1, gs[1], 1, 1}), gs)};
+  });
+#else
+  no_cuda_kernels("conv bias gradient");
+#endif
+}
 
 // Internal op: the weight gradient of conv2d, sum over images and output
 // positions of grad_output x input patch, of shape `weight_shape`. It is
@@ -112,7 +238,7 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
                           const Conv2dParams& params) {
   const cpu::ConvGeometry geom = conv_geometry(input.shape(), grad_output.shape(), weight_shape, params);
   Tensor out = empty_as(input, weight_shape);
-  cpu::conv2d_backward_weight(out, plain(input), plain(grad_output), geom);
+  run_backward_weight(out, plain(input), plain(grad_output), geom);
   const bool need_input = input.requires_grad(), need_grad_output = grad_output.requires_grad();
   return record("conv2d_weight_grad", out, {&input, &grad_output},
                 [x = need_grad_output ? input : Tensor(), gy = need_input ? grad_output : Tensor(),
@@ -166,7 +292,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   }
   const cpu::ConvGeometry geom = conv_geometry(xs, {xs[0], ws[0], out_size[0], out_size[1]}, ws, params);
   Tensor out = empty_as(input, {xs[0], ws[0], out_size[0], out_size[1]});
-  cpu::conv2d_forward(out, plain(input), plain(weight), plain(bias), geom);
+  run_forward(out, plain(input), plain(weight), plain(bias), geom);
 
   const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
   const bool need_bias = bias.defined() && bias.requires_grad();
@@ -198,7 +324,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   // The adjoint of the conv2d from out_shape to xs with the same weight.
   const cpu::ConvGeometry geom = conv_geometry(out_shape, xs, ws, params);
   Tensor out = empty_as(input, out_shape);
-  cpu::conv2d_backward_data(out, plain(input), plain(weight), plain(bias), geom);
+  run_backward_data(out, plain(input), plain(weight), plain(bias), geom);
 
   const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
   const bool need_bias = bias.defined() && bias.requires_grad();
