@@ -73,31 +73,28 @@ int sm_count() {
   return count;
 }
 
-int ceil_div(std::int64_t a, std::int64_t b) { return static_cast<int>((a + b - 1) / b); }
-
-// Runs one problem with the chosen kernel. Large problems take 128x128
-// tiles; when those would not give two blocks per SM, 64x64 ones. `splits`
-// > 1 divides K (then the output must be zeroed and kAtomic set).
+// Runs one problem with the chosen kernel, as plan_gemm (conv_block.hpp)
+// lays it out; `splits` > 1 divides K (then the output must be zeroed and
+// kAtomic set).
 template <bool kAtomic, class Problem>
 void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaStream_t stream) {
   if (p.M == 0 || p.N == 0) return;
   const bool tensor_cores = kernel == ConvKernel::TensorCore;
-  const int bk = tensor_cores ? 16 : 8;
-  const bool large = std::int64_t{ceil_div(p.M, 128)} * ceil_div(p.N, 128) >= 2 * sm_count();
-  const int tile = large ? 128 : 64;
-  const int k_per_split = splits > 1 ? ceil_div(ceil_div(p.K, splits), bk) * bk : std::max(p.K, 1);
-  const dim3 grid(ceil_div(p.N, tile), ceil_div(p.M, tile), ceil_div(std::max(p.K, 1), k_per_split));
-  ZENGEN_CHECK(grid.y <= 65535 && grid.z <= 65535, ShapeError, "conv: ", p.M, " channels are too many for one grid");
+  const GemmPlan plan = plan_gemm(p.M, p.N, p.K, tensor_cores ? 16 : 8, splits, sm_count());
+  ZENGEN_CHECK(plan.grid_y <= 65535 && plan.grid_z <= 65535, ShapeError, "conv: ", p.M,
+               " channels or a K split of ", plan.grid_z, " do not fit one grid");
+  const dim3 grid(plan.grid_x, plan.grid_y, plan.grid_z);
+  const bool large = plan.tile == 128;
   if (tensor_cores) {
     if (large)
-      implicit_gemm_tf32<128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, k_per_split);
+      implicit_gemm_tf32<128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
     else
-      implicit_gemm_tf32<64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, k_per_split);
+      implicit_gemm_tf32<64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
   } else {
     if (large)
-      implicit_gemm_simt<128, 128, 8, 8, 8, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, k_per_split);
+      implicit_gemm_simt<128, 128, 8, 8, 8, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
     else
-      implicit_gemm_simt<64, 64, 8, 4, 4, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, k_per_split);
+      implicit_gemm_simt<64, 64, 8, 4, 4, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
   }
   ZENGEN_CUDA_CHECK(cudaGetLastError());
 }
@@ -224,15 +221,12 @@ void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float*
     cudnn::backward_weight(s, grad_weight, input, grad_output, kernel == ConvKernel::CudnnTensorCore, stream_ptr);
     return;
   }
-  // Split K so that the few output tiles still fill the GPU: about four
-  // blocks per SM, each split at least 256 deep.
+  // Split K so that the few output tiles still fill the GPU
+  // (weight_grad_splits); the splits add into a zeroed grad_weight.
   ZENGEN_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, static_cast<std::size_t>(weight_elements) * sizeof(float), stream));
   if (no_positions) return;
   const auto p = backward_weight_problem(s, input, grad_output, grad_weight);
-  const bool large = std::int64_t{ceil_div(p.M, 128)} * ceil_div(p.N, 128) >= 2 * sm_count();
-  const int tile = large ? 128 : 64;
-  const int tiles = ceil_div(p.M, tile) * ceil_div(p.N, tile);
-  const int splits = std::max(1, std::min(ceil_div(4 * sm_count(), tiles), ceil_div(p.K, 256)));
+  const int splits = weight_grad_splits(p.M, p.N, p.K, sm_count());
   run_gemm<true>(p, grad_weight, kernel, splits, stream);
 }
 

@@ -24,104 +24,20 @@
 #include <cuda_runtime.h>
 #include <mma.h>
 
-#include "conv_index.hpp"
+#include "conv_block.hpp"
 
 namespace zengen::cuda::conv_gemm {
-
-inline constexpr int kGemmThreads = 256;
-/// As rows are BM + 4 floats: the loader's stores (8 k-rows by 4 m-columns
-/// per warp) then hit 32 different banks, and rows stay 16-byte aligned for
-/// float4 reads (and 32-byte aligned every 8 rows, as wmma needs).
-inline constexpr int kAPad = 4;
-
-/// The gathering half shared by both kernels: which elements of the A and B
-/// tiles this thread loads, held in registers between load() and store().
-template <class Problem, int BM, int BN, int BK>
-struct TileLoader {
-  static constexpr int kARows = kGemmThreads / BK;  // A rows covered by one pass of the block
-  static constexpr int kBRows = kGemmThreads / BN;  // B rows covered by one pass of the block
-  static constexpr int kALoads = BM * BK / kGemmThreads;
-  static constexpr int kBLoads = BK * BN / kGemmThreads;
-  static_assert(kGemmThreads % BK == 0 && kGemmThreads % BN == 0 && kALoads > 0 && kBLoads > 0);
-
-  int a_k, a_m, b_k, b_n;  // this thread's first element of each tile (tile coordinates)
-  int m0, k_end;
-  typename Problem::Column b_column;  // fixed for the whole block: decoded once
-  float a_regs[kALoads];
-  float b_regs[kBLoads];
-
-  __device__ TileLoader(const Problem& p, int tile_m0, int tile_n0, int split_k_end) {
-    const int t = threadIdx.x;
-    a_k = t % BK;
-    a_m = t / BK;
-    b_n = t % BN;
-    b_k = t / BN;
-    m0 = tile_m0;
-    k_end = split_k_end;
-    b_column = p.column(tile_n0 + b_n);
-  }
-
-  /// Global loads of the tile starting at k0; indices past the split's end
-  /// become K, which the problem reads as 0.
-  __device__ void load(const Problem& p, int k0) {
-    const int ka = k0 + a_k < k_end ? k0 + a_k : p.K;
-#pragma unroll
-    for (int r = 0; r < kALoads; ++r) a_regs[r] = p.a(m0 + a_m + r * kARows, ka);
-#pragma unroll
-    for (int r = 0; r < kBLoads; ++r) {
-      const int kb = k0 + b_k + r * kBRows;
-      b_regs[r] = p.b(p.row(kb < k_end ? kb : p.K), b_column);
-    }
-  }
-
-  /// Into shared memory, both k-major: As[k][m], Bs[k][n].
-  __device__ void store(float (*As)[BM + kAPad], float (*Bs)[BN]) const {
-#pragma unroll
-    for (int r = 0; r < kALoads; ++r) As[a_k][a_m + r * kARows] = a_regs[r];
-#pragma unroll
-    for (int r = 0; r < kBLoads; ++r) Bs[b_k + r * kBRows][b_n] = b_regs[r];
-  }
-};
-
-/// The K range [k_begin, k_end) of this block's split.
-struct SplitRange {
-  int begin, end, tiles;
-};
-template <int BK>
-__device__ inline SplitRange split_range(int K, int k_per_split) {
-  const int begin = blockIdx.z * k_per_split;
-  const int end = min(K, begin + k_per_split);
-  return {begin, end, end > begin ? (end - begin + BK - 1) / BK : 0};
-}
-
-/// Writes (or adds) one element of C.
-template <bool kAtomic, class Problem>
-__device__ inline void put(const Problem& p, float* out, int row_offset, int n, float value, float bias) {
-  const int index = row_offset + p.out_column(n);
-  if constexpr (kAtomic)
-    atomicAdd(out + index, value);
-  else
-    out[index] = value + bias;
-}
 
 template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class Problem>
 __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_simt(const Problem p, float* __restrict__ out,
                                                                    int k_per_split) {
-  static_assert((BM / TM) * (BN / TN) == kGemmThreads, "one TM x TN block per thread");
-  static_assert(TM % 4 == 0 && TN % 4 == 0, "float4 reads from shared memory");
   __shared__ __align__(16) float As[2][BK][BM + kAPad];
   __shared__ __align__(16) float Bs[2][BK][BN];
 
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
-  const SplitRange split = split_range<BK>(p.K, k_per_split);
-  TileLoader<Problem, BM, BN, BK> loader(p, m0, n0, split.end);
-
-  const int tx = threadIdx.x % (BN / TN), ty = threadIdx.x / (BN / TN);
-  float acc[TM][TN];
-#pragma unroll
-  for (int i = 0; i < TM; ++i)
-#pragma unroll
-    for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
+  const SplitRange split = split_range(p.K, k_per_split, blockIdx.z, BK);
+  TileLoader<Problem, BM, BN, BK> loader(p, m0, n0, split.end, threadIdx.x);
+  SimtThread<BM, BN, BK, TM, TN> thread(threadIdx.x);
 
   if (split.tiles > 0) {
     loader.load(p, split.begin);
@@ -132,38 +48,13 @@ __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_simt(const Problem
     const int buf = kt & 1;
     const bool more = kt + 1 < split.tiles;
     if (more) loader.load(p, split.begin + (kt + 1) * BK);  // in flight while we multiply
-#pragma unroll
-    for (int kk = 0; kk < BK; ++kk) {
-      float a[TM], b[TN];
-#pragma unroll
-      for (int q = 0; q < TM / 4; ++q)
-        *reinterpret_cast<float4*>(&a[4 * q]) = *reinterpret_cast<const float4*>(&As[buf][kk][ty * TM + 4 * q]);
-#pragma unroll
-      for (int q = 0; q < TN / 4; ++q)
-        *reinterpret_cast<float4*>(&b[4 * q]) = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * TN + 4 * q]);
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-    }
+    thread.multiply(As[buf], Bs[buf]);
     // The other buffer was last read in iteration kt - 1, which every thread
     // finished before the barrier that ended it.
     if (more) loader.store(As[buf ^ 1], Bs[buf ^ 1]);
     __syncthreads();
   }
-
-#pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const int m = m0 + ty * TM + i;
-    if (m >= p.M) continue;
-    const int row_offset = p.out_row(m);
-    const float bias = kAtomic ? 0.0f : p.bias_of(m);
-#pragma unroll
-    for (int j = 0; j < TN; ++j) {
-      const int n = n0 + tx * TN + j;
-      if (n < p.N) put<kAtomic>(p, out, row_offset, n, acc[i][j], bias);
-    }
-  }
+  thread.template write<kAtomic>(p, out, m0, n0);
 }
 
 template <int BM, int BN, bool kAtomic, class Problem>
@@ -182,8 +73,8 @@ __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_tf32(const Problem
   __shared__ __align__(128) float stage[kWarpsM * kWarpsN][16 * 16];
 
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
-  const SplitRange split = split_range<BK>(p.K, k_per_split);
-  TileLoader<Problem, BM, BN, BK> loader(p, m0, n0, split.end);
+  const SplitRange split = split_range(p.K, k_per_split, blockIdx.z, BK);
+  TileLoader<Problem, BM, BN, BK> loader(p, m0, n0, split.end, threadIdx.x);
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int wm = (warp / kWarpsN) * WM, wn = (warp % kWarpsN) * WN;

@@ -1,16 +1,25 @@
-// The CUDA convolution kernels' index math (cuda/conv_index.hpp), run on the
-// CPU: each direction's implicit-GEMM problem is multiplied out by a naive
-// loop over tiles (padded to the kernels' tile sizes, and split over K as the
-// backward-weight launcher splits it) and compared with the CPU reference
-// convolution. This checks, without a GPU, the part of the kernels most
-// likely to be wrong: which element A(m, k), B(k, n) and C(m, n) are, the
-// zero padding of partial tiles, and that the stride phases of
-// backward-data write every input element exactly once.
+// The CUDA convolution kernels' index math and tiling, run on the CPU.
+//
+// 1. The index math (cuda/conv_index.hpp): each direction's implicit-GEMM
+//    problem is multiplied out by a naive loop over tiles (padded to tile
+//    sizes, split over K) and compared with the CPU reference convolution:
+//    which element A(m, k), B(k, n) and C(m, n) are, the zero padding of
+//    partial tiles, and that the stride phases of backward-data write every
+//    input element exactly once.
+// 2. The blocks (cuda/conv_block.hpp): the float32 kernel's own pieces (the
+//    tile loader, the per-thread register block and epilogue) and the
+//    launchers' plan (tile size, K split, grid), run for all 256 threads of
+//    every block in turn, barrier by barrier, with shared memory filled with
+//    NaN wherever the kernel must not read (so a tile element no thread
+//    loads poisons the result). The TF32 kernel's loader (BK = 16) runs the
+//    same way; its wmma multiply is only checked on a GPU.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
 #include <vector>
 
+#include "conv_block.hpp"
 #include "conv_index.hpp"
 #include "cpu/conv.hpp"
 #include "helpers.hpp"
@@ -205,4 +214,142 @@ TEST_CASE("conv implicit GEMM: backward-data phases and their taps", "[ops][conv
   // size 1 with stride 3, padding 0: phase 1 and 2 are empty.
   CHECK(gemm::phase_inputs(1, 3, 0, 1).count == 0);
   CHECK(gemm::phase_inputs(1, 3, 0, 0).count == 1);
+}
+
+namespace {
+
+// ---- 2. the blocks, thread by thread ----
+
+// One launch of the float32 kernel implicit_gemm_simt<BM, BN, BK, TM, TN,
+// kAtomic> over `plan`'s grid, as the GPU would run it between barriers.
+template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class Problem>
+void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan) {
+  using Loader = gemm::TileLoader<Problem, BM, BN, BK>;
+  using Thread = gemm::SimtThread<BM, BN, BK, TM, TN>;
+  constexpr int kAStride = BM + gemm::kAPad;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> a_smem(2 * BK * kAStride), b_smem(2 * BK * BN);
+  const auto As = [&](int buf) { return reinterpret_cast<float(*)[kAStride]>(a_smem.data() + buf * BK * kAStride); };
+  const auto Bs = [&](int buf) { return reinterpret_cast<float(*)[BN]>(b_smem.data() + buf * BK * BN); };
+  const auto poison = [&](int buf) {
+    std::fill_n(a_smem.data() + buf * BK * kAStride, BK * kAStride, nan);
+    std::fill_n(b_smem.data() + buf * BK * BN, BK * BN, nan);
+    // The padding columns of As are never read: keep them NaN too.
+  };
+  for (int bz = 0; bz < plan.grid_z; ++bz)
+    for (int by = 0; by < plan.grid_y; ++by)
+      for (int bx = 0; bx < plan.grid_x; ++bx) {
+        poison(0);
+        poison(1);
+        const int m0 = by * BM, n0 = bx * BN;
+        const gemm::SplitRange split = gemm::split_range(p.K, plan.k_per_split, bz, BK);
+        std::vector<Loader> loaders;
+        std::vector<Thread> threads;
+        loaders.reserve(gemm::kGemmThreads);
+        threads.reserve(gemm::kGemmThreads);
+        for (int t = 0; t < gemm::kGemmThreads; ++t) {
+          loaders.emplace_back(p, m0, n0, split.end, t);
+          threads.emplace_back(t);
+        }
+        if (split.tiles > 0)
+          for (auto& l : loaders) {
+            l.load(p, split.begin);
+            l.store(As(0), Bs(0));
+          }
+        // __syncthreads()
+        for (int kt = 0; kt < split.tiles; ++kt) {
+          const int buf = kt & 1;
+          const bool more = kt + 1 < split.tiles;
+          if (more)
+            for (auto& l : loaders) l.load(p, split.begin + (kt + 1) * BK);
+          for (auto& t : threads) t.multiply(As(buf), Bs(buf));
+          poison(buf);  // read for the last time in this iteration
+          if (more)
+            for (auto& l : loaders) l.store(As(buf ^ 1), Bs(buf ^ 1));
+          // __syncthreads()
+        }
+        for (auto& t : threads) t.template write<kAtomic>(p, out, m0, n0);
+      }
+}
+
+// The launcher's dispatch (cuda/conv.cu run_gemm) for the float32 kernel,
+// or the TF32 kernel's loader (BK = 16) with a float32 register block.
+template <bool kAtomic, class Problem>
+void run_like_launcher(const Problem& p, float* out, bool tf32_loader, int splits, int sm_count) {
+  if (p.M == 0 || p.N == 0) return;
+  const gemm::GemmPlan plan = gemm::plan_gemm(p.M, p.N, p.K, tf32_loader ? 16 : 8, splits, sm_count);
+  REQUIRE((plan.tile == 128 || plan.tile == 64));
+  if (tf32_loader) {
+    if (plan.tile == 128)
+      run_blocks<128, 128, 16, 8, 8, kAtomic>(p, out, plan);
+    else
+      run_blocks<64, 64, 16, 4, 4, kAtomic>(p, out, plan);
+  } else {
+    if (plan.tile == 128)
+      run_blocks<128, 128, 8, 8, 8, kAtomic>(p, out, plan);
+    else
+      run_blocks<64, 64, 8, 4, 4, kAtomic>(p, out, plan);
+  }
+}
+
+void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
+  INFO(describe(c) << (tf32_loader ? ", TF32 loader" : ", float32 kernel") << ", " << sm_count << " SMs");
+  const gemm::Geometry g = geometry(c);
+  const cpu::ConvGeometry cg = cpu_geometry(g);
+  const Shape xs{g.batch, g.in_channels, g.in_h, g.in_w}, ws{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w};
+  const Shape ys{g.batch, g.out_channels, g.out_h, g.out_w};
+  const Tensor x = rand(xs) - 0.5, w = rand(ws) - 0.5, gy = rand(ys) - 0.5;
+  const Tensor bias_o = rand({g.out_channels}), bias_c = rand({g.in_channels});
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  {
+    std::vector<float> out(static_cast<std::size_t>(ys.numel()), nan);
+    run_like_launcher<false>(gemm::forward_problem(g, x.data<float>(), w.data<float>(), bias_o.data<float>(),
+                                                   out.data()),
+                             out.data(), tf32_loader, 1, sm_count);
+    Tensor ref = empty(ys);
+    cpu::reference::conv2d_forward(ref, x, w, bias_o, cg);
+    INFO("forward");
+    require_match(out, ref);
+  }
+  {
+    std::vector<float> out(static_cast<std::size_t>(xs.numel()), nan);
+    for (int rh = 0; rh < g.stride_h; ++rh)
+      for (int rw = 0; rw < g.stride_w; ++rw)
+        run_like_launcher<false>(gemm::backward_data_phase(g, gy.data<float>(), w.data<float>(),
+                                                           bias_c.data<float>(), out.data(), rh, rw),
+                                 out.data(), tf32_loader, 1, sm_count);
+    Tensor ref = empty(xs);
+    cpu::reference::conv2d_backward_data(ref, gy, w, bias_c, cg);
+    INFO("backward-data");
+    require_match(out, ref);
+  }
+  {
+    std::vector<float> out(static_cast<std::size_t>(ws.numel()), 0.0f);  // the launcher zeroes it
+    const auto p = gemm::backward_weight_problem(g, x.data<float>(), gy.data<float>(), out.data());
+    run_like_launcher<true>(p, out.data(), tf32_loader, gemm::weight_grad_splits(p.M, p.N, p.K, sm_count),
+                            sm_count);
+    Tensor ref = empty(ws);
+    cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
+    INFO("backward-weight");
+    require_match(out, ref);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv implicit GEMM: the kernels' blocks, run thread by thread, match the CPU convolution",
+          "[ops][conv][cuda-index]") {
+  manual_seed(8);
+  const std::vector<Case> cases{
+      // batch, C, O, H, W, kh, kw, sh, sw, ph, pw, dh, dw
+      {2, 3, 17, 13, 11, 4, 4, 2, 2, 1, 1, 1, 1},
+      {1, 5, 7, 9, 10, 3, 2, 2, 1, 2, 0, 1, 1},
+      {2, 4, 3, 12, 13, 3, 3, 2, 2, 1, 2, 2, 2},  // stride 2 with dilation 2: a phase without taps
+      {3, 33, 130, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1},  // more than one 128-wide tile of output channels
+      {4, 3, 8, 32, 32, 4, 4, 2, 2, 1, 1, 1, 1},   // DCGAN's first layer, scaled down: K = 48, long N
+      {1, 2, 3, 9, 9, 3, 3, 2, 2, 1, 1, 3, 3, 1},  // restricted output rows
+  };
+  for (const Case& c : cases)
+    for (bool tf32_loader : {false, true})
+      for (int sm_count : {1, 132}) check_blocks(c, tf32_loader, sm_count);
 }
