@@ -80,14 +80,6 @@ void check_operands(const char* op, const Tensor& input, const Tensor& weight, c
   }
 }
 
-// Narrows x [N, C, h', w'] to its first h rows and w columns (when larger).
-Tensor crop(const Tensor& x, Index h, Index w) {
-  Tensor out = x;
-  if (out.size(2) != h) out = narrow(out, 2, 0, h);
-  if (out.size(3) != w) out = narrow(out, 3, 0, w);
-  return out;
-}
-
 // d<conv2d(x, weight), g>/dx for an x of `input_shape`: the transposed
 // convolution of g, with the output padding that gives back x's size.
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& weight, const Shape& input_shape, Conv2dParams params) {
@@ -228,6 +220,9 @@ Tensor channel_sum(const Tensor& g) {
 #endif
 }
 
+Tensor conv2d_restricted(const Tensor& input, const Tensor& weight, Index out_h, Index out_w,
+                         const Conv2dParams& params);
+
 // Internal op: the weight gradient of conv2d, sum over images and output
 // positions of grad_output x input patch, of shape `weight_shape`. It is
 // bilinear in (input, grad_output), so its own gradients are convolutions:
@@ -245,7 +240,32 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
                  input_shape = input.shape(), out_h = geom.out_h, out_w = geom.out_w, need_input,
                  need_grad_output, params](const Tensor& G) {
                   return Grads{need_input ? conv2d_input_grad(gy, G, input_shape, params) : Tensor(),
-                               need_grad_output ? crop(conv2d(x, G, Tensor(), params), out_h, out_w) : Tensor()};
+                               need_grad_output ? conv2d_restricted(x, G, out_h, out_w, params) : Tensor()};
+                });
+}
+
+// Internal op: conv2d(input, weight) restricted to its first out_h rows and
+// out_w columns (conv_transpose2d with output_padding >= stride is the
+// adjoint of such a conv2d), computed directly into a contiguous tensor on
+// either device rather than as a view of a larger result. Its gradients are
+// conv2d's with the restricted output: the input's is the transposed
+// convolution back to the input's size, the weight's conv2d_weight_grad.
+Tensor conv2d_restricted(const Tensor& input, const Tensor& weight, Index out_h, Index out_w,
+                         const Conv2dParams& params) {
+  const Shape& xs = input.shape();
+  const Shape& ws = weight.shape();
+  if (out_h == conv_output_size(xs[2], ws[2], params.stride[0], params.padding[0], params.dilation[0]) &&
+      out_w == conv_output_size(xs[3], ws[3], params.stride[1], params.padding[1], params.dilation[1]))
+    return conv2d(input, weight, Tensor(), params);
+  const Shape out_shape{xs[0], ws[0], out_h, out_w};
+  Tensor out = empty_as(input, out_shape);
+  run_forward(out, plain(input), plain(weight), Tensor(), conv_geometry(xs, out_shape, ws, params));
+  const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
+  return record("conv2d_restricted", out, {&input, &weight},
+                [x = need_weight ? input : Tensor(), w = need_input ? weight : Tensor(), input_shape = xs,
+                 weight_shape = ws, need_input, need_weight, params](const Tensor& G) {
+                  return Grads{need_input ? conv2d_input_grad(G, w, input_shape, params) : Tensor(),
+                               need_weight ? conv2d_weight_grad(x, G, weight_shape, params) : Tensor()};
                 });
 }
 
@@ -333,7 +353,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                  in_w = xs[3], weight_shape = ws, need_input, need_weight, need_bias,
                  params](const Tensor& g) {
                   // conv2d of g can be larger than the input when output_padding >= stride.
-                  return Grads{need_input ? crop(conv2d(g, w, Tensor(), params), in_h, in_w) : Tensor(),
+                  return Grads{need_input ? conv2d_restricted(g, w, in_h, in_w, params) : Tensor(),
                                need_weight ? conv2d_weight_grad(g, x, weight_shape, params) : Tensor(),
                                need_bias ? channel_sum(g) : Tensor()};
                 });

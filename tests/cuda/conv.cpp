@@ -275,8 +275,8 @@ TEST_CASE("cuda conv: cuDNN (the oracle) matches the CPU, and zengen's kernels m
 TEST_CASE("cuda conv: the bias gradient kernel sums over batch and positions", "[cuda][conv]") {
   zg::manual_seed(15);
   const zg::Tensor g = uniform({3, 5, 7, 9});
-  const zg::Tensor out = device_nan({5});
-  zc::conv_bias_grad(ptr(out), ptr(device_copy(g)), 3, 5, 63);
+  const zg::Tensor out = device_nan({5}), device_g = device_copy(g);
+  zc::conv_bias_grad(ptr(out), ptr(device_g), 3, 5, 63);
   require_close(out, g.sum({0, 2, 3}), zg::Tensor(), 0, "bias gradient");
 }
 
