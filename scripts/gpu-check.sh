@@ -29,7 +29,10 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZENGEN_WITH_CUD
   -DCMAKE_CUDA_ARCHITECTURES="$archs" -DZENGEN_BUILD_EXAMPLES=OFF >"$build_dir/configure.log" 2>&1 ||
   { tail -n 30 "$build_dir/configure.log" | tee -a "$report"; exit 1; }
 targets=(zengen_cuda_tests)
-for bench in "$build_dir"/benchmarks/bench_cuda_*; do [[ -e "$bench" ]] && targets+=("$(basename "$bench")"); done
+# Every bench_cuda_* target the configured build knows (from a clean tree no
+# program exists yet to be found on disk).
+while read -r target; do targets+=("$target"); done < <(
+  cmake --build "$build_dir" --target help 2>/dev/null | grep -o 'bench_cuda_[A-Za-z0-9_]*' | sort -u)
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" >"$build_dir/build.log" 2>&1 ||
   { tail -n 40 "$build_dir/build.log" | tee -a "$report"; exit 1; }
 echo "build: $(($(date +%s) - start)) s" | tee -a "$report"

@@ -1,9 +1,15 @@
 #include "zengen/ops/conv.hpp"
 
+#include <limits>
+
 #include "cpu/conv.hpp"
 #include "ops/common.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
+
+#ifdef ZENGEN_WITH_CUDA
+#include "conv.hpp"  // cuda/conv.hpp: the CUDA launchers, plain C++ declarations
+#endif
 
 namespace zengen {
 
@@ -43,29 +49,35 @@ void check_params(const char* op, const Conv2dParams& p, bool transposed) {
   }
 }
 
+// Both floating, same dtype, same device; on a CUDA device float32 only
+// (the CUDA kernels' dtype).
+void check_conv_pair(const Tensor& a, const Tensor& b, const char* op) {
+  check_floating(a, op);
+  check_floating(b, op);
+  ZENGEN_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtypes differ (", a.dtype(), " and ", b.dtype(),
+               "); convert one with .to(dtype)");
+  ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
+               " and ", b.device(), ")");
+  if (a.device().is_cuda())
+    ZENGEN_CHECK(a.dtype() == DType::Float32, DTypeError, op, ": on ", a.device(),
+                 " only float32 is supported, got ", a.dtype(), " of shape ", a.shape());
+}
+
 // dtype, device and rank of input/weight/bias; the bias must be [out_channels].
 void check_operands(const char* op, const Tensor& input, const Tensor& weight, const Tensor& bias,
                     bool transposed) {
-  check_pair(input, weight, op);
+  check_conv_pair(input, weight, op);
   ZENGEN_CHECK(input.dim() == 4, ShapeError, op, ": expected a 4-d input [N, C, H, W], got ", input.shape());
   ZENGEN_CHECK(weight.dim() == 4, ShapeError, op, ": expected a 4-d weight ",
                transposed ? "[C, O, kH, kW]" : "[O, C, kH, kW]", ", got ", weight.shape());
   ZENGEN_CHECK(weight.size(2) > 0 && weight.size(3) > 0, ShapeError, op, ": weight ", weight.shape(),
                " has an empty kernel");
   if (bias.defined()) {
-    check_pair(input, bias, op);
+    check_conv_pair(input, bias, op);
     const Index out_channels = weight.size(transposed ? 1 : 0);
     ZENGEN_CHECK(bias.shape() == Shape{out_channels}, ShapeError, op, ": bias ", bias.shape(),
                  " does not match weight ", weight.shape(), ": expected [", out_channels, "]");
   }
-}
-
-// Narrows x [N, C, h', w'] to its first h rows and w columns (when larger).
-Tensor crop(const Tensor& x, Index h, Index w) {
-  Tensor out = x;
-  if (out.size(2) != h) out = narrow(out, 2, 0, h);
-  if (out.size(3) != w) out = narrow(out, 3, 0, w);
-  return out;
 }
 
 // d<conv2d(x, weight), g>/dx for an x of `input_shape`: the transposed
@@ -99,8 +111,117 @@ cpu::ConvGeometry conv_geometry(const Shape& image, const Shape& output, const S
           .dilation_w = params.dilation[1]};
 }
 
-// Gradient of a bias added per channel: g summed over N, H, W.
-Tensor channel_sum(const Tensor& g) { return g.sum({2, 3}).sum({0}); }
+// ---- the kernels of either device ----
+// CPU tensors go to src/cpu/conv.cpp; CUDA tensors (float32, contiguous) to
+// the launchers of cuda/conv.hpp on the default stream, with the kernel that
+// ZENGEN_CONV_BACKEND names (zengen by default). cuDNN cannot run a
+// restricted output (conv_transpose2d with output_padding >= stride): those
+// calls stay with zengen's kernels.
+
+#ifdef ZENGEN_WITH_CUDA
+cuda::ConvShape cuda_shape(const cpu::ConvGeometry& g) {
+  const std::int64_t fields[] = {g.batch, g.in_channels, g.in_h, g.in_w, g.out_channels, g.kernel_h, g.kernel_w,
+                                 g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h,
+                                 g.dilation_w};
+  for (std::int64_t f : fields)
+    ZENGEN_CHECK(f <= std::numeric_limits<int>::max(), ShapeError, "conv (cuda): a size, stride, padding or ",
+                 "dilation of ", f, " does not fit the CUDA kernels' int32 (input [", g.batch, ", ", g.in_channels,
+                 ", ", g.in_h, ", ", g.in_w, "])");
+  cuda::ConvShape s;
+  s.batch = static_cast<int>(g.batch);
+  s.in_channels = static_cast<int>(g.in_channels);
+  s.in_h = static_cast<int>(g.in_h);
+  s.in_w = static_cast<int>(g.in_w);
+  s.out_channels = static_cast<int>(g.out_channels);
+  s.kernel_h = static_cast<int>(g.kernel_h);
+  s.kernel_w = static_cast<int>(g.kernel_w);
+  s.out_h = static_cast<int>(g.out_h);
+  s.out_w = static_cast<int>(g.out_w);
+  s.stride_h = static_cast<int>(g.stride_h);
+  s.stride_w = static_cast<int>(g.stride_w);
+  s.pad_h = static_cast<int>(g.pad_h);
+  s.pad_w = static_cast<int>(g.pad_w);
+  s.dilation_h = static_cast<int>(g.dilation_h);
+  s.dilation_w = static_cast<int>(g.dilation_w);
+  return s;
+}
+
+cuda::ConvKernel cuda_kernel(const cuda::ConvShape& s) {
+  const cuda::ConvKernel k = cuda::conv_kernel_from_env();
+  if (cuda::cudnn_supports(s)) return k;
+  if (k == cuda::ConvKernel::Cudnn) return cuda::ConvKernel::Simt;
+  if (k == cuda::ConvKernel::CudnnTensorCore) return cuda::ConvKernel::TensorCore;
+  return k;
+}
+
+const float* data_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+#else
+[[noreturn]] void no_cuda_kernels(const char* op) {
+  throw DeviceError(detail::concat(op, ": this build of zengen has no CUDA backend"));
+}
+#endif
+
+void run_forward(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& b, const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_forward(out, x, w, b, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_forward(s, out.data<float>(), x.data<float>(), w.data<float>(), data_or_null(b), cuda_kernel(s));
+#else
+  no_cuda_kernels("conv2d");
+#endif
+}
+
+void run_backward_data(const Tensor& out, const Tensor& gy, const Tensor& w, const Tensor& b,
+                       const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_backward_data(out, gy, w, b, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_backward_data(s, out.data<float>(), gy.data<float>(), w.data<float>(), data_or_null(b),
+                             cuda_kernel(s));
+#else
+  no_cuda_kernels("conv_transpose2d");
+#endif
+}
+
+void run_backward_weight(const Tensor& out, const Tensor& x, const Tensor& gy, const cpu::ConvGeometry& g) {
+  if (out.device().is_cpu()) return cpu::conv2d_backward_weight(out, x, gy, g);
+#ifdef ZENGEN_WITH_CUDA
+  cuda::conv_set_device(out.device().index);
+  const cuda::ConvShape s = cuda_shape(g);
+  cuda::conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s));
+#else
+  no_cuda_kernels("conv2d_weight_grad");
+#endif
+}
+
+// Gradient of a bias added per channel: g summed over N, H, W. On a CUDA
+// device one kernel does it (recorded as its own op; its gradient spreads G
+// back over N, H, W).
+Tensor channel_sum(const Tensor& g) {
+  if (g.device().is_cpu()) return g.sum({2, 3}).sum({0});
+#ifdef ZENGEN_WITH_CUDA
+  const Tensor gc = plain(g);
+  const Shape& gs = g.shape();
+  Tensor out = empty_as(g, {gs[1]});
+  const std::int64_t plane = gs[2] * gs[3];
+  ZENGEN_CHECK(gs[0] <= std::numeric_limits<int>::max() && gs[1] <= std::numeric_limits<int>::max() &&
+                   plane <= std::numeric_limits<int>::max(),
+               ShapeError, "conv bias gradient (cuda): grad_output ", gs, " is too large for int32 sizes");
+  cuda::conv_set_device(g.device().index);
+  cuda::conv_bias_grad(out.data<float>(), gc.data<float>(), static_cast<int>(gs[0]), static_cast<int>(gs[1]),
+                       static_cast<int>(plane));
+  return record("conv_bias_grad", out, {&g}, [gs](const Tensor& G) {
+    return Grads{expand(reshape(G, {1, gs[1], 1, 1}), gs)};
+  });
+#else
+  no_cuda_kernels("conv bias gradient");
+#endif
+}
+
+Tensor conv2d_restricted(const Tensor& input, const Tensor& weight, Index out_h, Index out_w,
+                         const Conv2dParams& params);
 
 // Internal op: the weight gradient of conv2d, sum over images and output
 // positions of grad_output x input patch, of shape `weight_shape`. It is
@@ -112,14 +233,39 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
                           const Conv2dParams& params) {
   const cpu::ConvGeometry geom = conv_geometry(input.shape(), grad_output.shape(), weight_shape, params);
   Tensor out = empty_as(input, weight_shape);
-  cpu::conv2d_backward_weight(out, plain(input), plain(grad_output), geom);
+  run_backward_weight(out, plain(input), plain(grad_output), geom);
   const bool need_input = input.requires_grad(), need_grad_output = grad_output.requires_grad();
   return record("conv2d_weight_grad", out, {&input, &grad_output},
                 [x = need_grad_output ? input : Tensor(), gy = need_input ? grad_output : Tensor(),
                  input_shape = input.shape(), out_h = geom.out_h, out_w = geom.out_w, need_input,
                  need_grad_output, params](const Tensor& G) {
                   return Grads{need_input ? conv2d_input_grad(gy, G, input_shape, params) : Tensor(),
-                               need_grad_output ? crop(conv2d(x, G, Tensor(), params), out_h, out_w) : Tensor()};
+                               need_grad_output ? conv2d_restricted(x, G, out_h, out_w, params) : Tensor()};
+                });
+}
+
+// Internal op: conv2d(input, weight) restricted to its first out_h rows and
+// out_w columns (conv_transpose2d with output_padding >= stride is the
+// adjoint of such a conv2d), computed directly into a contiguous tensor on
+// either device rather than as a view of a larger result. Its gradients are
+// conv2d's with the restricted output: the input's is the transposed
+// convolution back to the input's size, the weight's conv2d_weight_grad.
+Tensor conv2d_restricted(const Tensor& input, const Tensor& weight, Index out_h, Index out_w,
+                         const Conv2dParams& params) {
+  const Shape& xs = input.shape();
+  const Shape& ws = weight.shape();
+  if (out_h == conv_output_size(xs[2], ws[2], params.stride[0], params.padding[0], params.dilation[0]) &&
+      out_w == conv_output_size(xs[3], ws[3], params.stride[1], params.padding[1], params.dilation[1]))
+    return conv2d(input, weight, Tensor(), params);
+  const Shape out_shape{xs[0], ws[0], out_h, out_w};
+  Tensor out = empty_as(input, out_shape);
+  run_forward(out, plain(input), plain(weight), Tensor(), conv_geometry(xs, out_shape, ws, params));
+  const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
+  return record("conv2d_restricted", out, {&input, &weight},
+                [x = need_weight ? input : Tensor(), w = need_input ? weight : Tensor(), input_shape = xs,
+                 weight_shape = ws, need_input, need_weight, params](const Tensor& G) {
+                  return Grads{need_input ? conv2d_input_grad(G, w, input_shape, params) : Tensor(),
+                               need_weight ? conv2d_weight_grad(x, G, weight_shape, params) : Tensor()};
                 });
 }
 
@@ -166,7 +312,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   }
   const cpu::ConvGeometry geom = conv_geometry(xs, {xs[0], ws[0], out_size[0], out_size[1]}, ws, params);
   Tensor out = empty_as(input, {xs[0], ws[0], out_size[0], out_size[1]});
-  cpu::conv2d_forward(out, plain(input), plain(weight), plain(bias), geom);
+  run_forward(out, plain(input), plain(weight), plain(bias), geom);
 
   const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
   const bool need_bias = bias.defined() && bias.requires_grad();
@@ -198,7 +344,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   // The adjoint of the conv2d from out_shape to xs with the same weight.
   const cpu::ConvGeometry geom = conv_geometry(out_shape, xs, ws, params);
   Tensor out = empty_as(input, out_shape);
-  cpu::conv2d_backward_data(out, plain(input), plain(weight), plain(bias), geom);
+  run_backward_data(out, plain(input), plain(weight), plain(bias), geom);
 
   const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
   const bool need_bias = bias.defined() && bias.requires_grad();
@@ -207,7 +353,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                  in_w = xs[3], weight_shape = ws, need_input, need_weight, need_bias,
                  params](const Tensor& g) {
                   // conv2d of g can be larger than the input when output_padding >= stride.
-                  return Grads{need_input ? crop(conv2d(g, w, Tensor(), params), in_h, in_w) : Tensor(),
+                  return Grads{need_input ? conv2d_restricted(g, w, in_h, in_w, params) : Tensor(),
                                need_weight ? conv2d_weight_grad(g, x, weight_shape, params) : Tensor(),
                                need_bias ? channel_sum(g) : Tensor()};
                 });
