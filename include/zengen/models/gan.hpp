@@ -14,6 +14,7 @@
 //   io::save_checkpoint("gan.safetensors", gan.state_dict());
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -128,6 +129,10 @@ struct GANOptions {
   double label_smoothing = 0.0;    // one-sided: the real target is 1 - label_smoothing
   double clip_grad_norm = 0.0;     // > 0: clip each net's gradients to this global norm
   double ema_decay = 0.0;          // > 0: sample() uses an exponential moving average of G's weights
+  // The EMA's decay at generator update n is min(ema_decay, (1 + n) / (10 + n)),
+  // so early samples are not dominated by the random initial weights
+  // (with 0.999, 240 updates would still leave 79% of the average on them).
+  bool ema_warmup = false;
   std::int64_t fixed_noise = 64;   // noise vectors drawn at construction, for sample_fixed()
   // A NaN or Inf loss or gradient, checked before each optimizer step: Raise
   // throws ValueError naming the step, the network and the loss or
@@ -450,7 +455,8 @@ class GAN {
   void update_ema() {
     if (ema_.empty()) return;
     NoGradGuard no_grad;
-    const double decay = options_.ema_decay;
+    const auto n = static_cast<double>(step_);  // generator updates before this one
+    const double decay = options_.ema_warmup ? std::min(options_.ema_decay, (1.0 + n) / (10.0 + n)) : options_.ema_decay;
     for (const auto& [name, p] : g_.named_parameters()) {
       Tensor& shadow = ema_.at(name);
       mul_(shadow, decay);
