@@ -63,10 +63,12 @@ void Progress::update_at(double now, std::int64_t step, std::int64_t epoch, cons
   if (!started_) {
     // The first report opens the window: a resumed run measures from where it resumed.
     started_ = true;
+    first_report_ = now;
     window_start_ = now;
     window_step_ = step;
   }
   step_ = step;
+  last_report_ = now;
   const bool last = options_.total_steps > 0 && step >= options_.total_steps;
   const bool due = terminal_ ? (now - last_draw_ >= options_.redraw_seconds || last)
                              : (step % options_.log_every == 0 || last);
@@ -102,8 +104,14 @@ void Progress::finish() {
 }
 
 double Progress::eta_seconds() const {
-  if (options_.total_steps <= 0 || rate_ <= 0.0) return -1.0;
-  return static_cast<double>(std::max<std::int64_t>(options_.total_steps - step_, 0)) / rate_;
+  double eta = -1.0;
+  if (options_.total_steps > 0 && rate_ > 0.0)
+    eta = static_cast<double>(std::max<std::int64_t>(options_.total_steps - step_, 0)) / rate_;
+  if (options_.time_budget_seconds > 0.0 && started_) {
+    const double left = std::max(0.0, options_.time_budget_seconds - (last_report_ - first_report_));
+    eta = eta < 0.0 ? left : std::min(eta, left);
+  }
+  return eta;
 }
 
 std::string Progress::format(std::int64_t step, std::int64_t epoch, const Values& values) const {

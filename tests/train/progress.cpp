@@ -58,6 +58,17 @@ TEST_CASE("progress: a resumed run measures from its first report", "[train][pro
   REQUIRE(lines_of(out.str()).size() == 1);  // 501 is not a multiple of 100
 }
 
+TEST_CASE("progress: a time budget caps the ETA", "[train][progress]") {
+  std::ostringstream out;
+  train::Progress progress(out, {.total_steps = 100000, .time_budget_seconds = 60.0, .log_every = 10, .terminal = 0});
+  progress.update_at(0.0, 1, 0, {});
+  progress.update_at(9.0, 10, 0, {});  // 1 step/s: 99,990 s of steps, but 51 s of budget
+  REQUIRE(progress.eta_seconds() == Approx(51.0));
+  REQUIRE(lines_of(out.str()).back().find("ETA 51s") != std::string::npos);
+  progress.update_at(70.0, 20, 0, {});  // past the budget
+  REQUIRE(progress.eta_seconds() == 0.0);
+}
+
 TEST_CASE("progress: a terminal redraws one line with a bar", "[train][progress]") {
   std::ostringstream out;
   train::Progress progress(out, {.total_steps = 4, .redraw_seconds = 1.0, .bar_width = 4, .terminal = 1});

@@ -21,6 +21,9 @@ namespace zengen::train {
 
 struct ProgressOptions {
   std::int64_t total_steps = 0;  ///< the step training ends at; 0: unknown (no bar, no ETA)
+  /// > 0: training also stops after this many seconds (from the first
+  /// report), so the ETA is at most what is left of it.
+  double time_budget_seconds = 0.0;
   std::int64_t log_every = 100;  ///< plain mode: one line every this many steps (and the last step)
   double redraw_seconds = 0.2;   ///< terminal mode: redraw at most this often
   int bar_width = 20;            ///< characters in the terminal bar
@@ -51,7 +54,8 @@ class Progress {
   bool terminal() const { return terminal_; }
   /// Steps per second over the last reporting window (0 before two reports).
   double rate() const { return rate_; }
-  /// Seconds left at that rate, or a negative number when unknown.
+  /// Seconds left at that rate (or of the time budget, if less), or a
+  /// negative number when unknown.
   double eta_seconds() const;
   /// The text of the most recent report (without '\r' or '\n').
   const std::string& last_line() const { return last_line_; }
@@ -64,6 +68,8 @@ class Progress {
   bool terminal_ = false;
   bool line_open_ = false;       // a terminal line is drawn and not yet ended
   bool started_ = false;
+  double first_report_ = 0.0;    // time of the first report (the budget's start)
+  double last_report_ = 0.0;     // time of the latest report
   double window_start_ = 0.0;    // time and step where the current rate window began
   std::int64_t window_step_ = 0;
   double last_draw_ = -1e300;
