@@ -10,7 +10,7 @@
 //
 //   dcgan_train --steps 2000 --out out/dcgan
 //   dcgan_train --dataset emoji --data data/emoji --minutes 10
-//   dcgan_train --dataset folder --data my_images/ --size 64 --objective hinge
+//   dcgan_train --data my_images/ --size 64 --objective hinge   # any image folder
 //   dcgan_train --steps 4000 --resume          # continues out/dcgan/checkpoint.safetensors
 //
 // Fashion-MNIST and MNIST are 28x28: the default --size 32 pads them with
@@ -148,6 +148,7 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
           .d_steps = cfg.d_steps,
           .label_smoothing = cfg.label_smoothing,
           .ema_decay = cfg.ema,
+          .ema_warmup = true,  // short runs (the demo's few hundred steps) still sample from trained weights
           .fixed_noise = 64,
           .non_finite = cfg.non_finite == "skip" ? zg::optim::NonFinitePolicy::Skip : zg::optim::NonFinitePolicy::Raise});
   zg::data::DataLoader loader(images, zg::Tensor(), {.batch_size = cfg.batch_size, .random_flip = cfg.flip});
@@ -207,9 +208,10 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
     written.push_back(path.string());
   };
 
-  zg::train::Progress progress(std::cout, {.total_steps = total, .log_every = cfg.log_every, .label = "dcgan"});
-  const auto start = Clock::now();
   const double budget = cfg.minutes * 60.0;
+  zg::train::Progress progress(
+      std::cout, {.total_steps = total, .time_budget_seconds = budget, .log_every = cfg.log_every, .label = "dcgan"});
+  const auto start = Clock::now();
   bool out_of_time = false;
   const std::int64_t first_step = gan.step();
   while (gan.step() < total && !out_of_time) {
@@ -253,7 +255,16 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
   return 0;
 }
 
-int run(Config cfg) {
+bool holds_idx_files(const std::string& folder) {
+  for (const char* name : {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"})
+    if (fs::exists(fs::path(folder) / name)) return true;
+  return false;
+}
+
+int run(Config cfg, bool dataset_given) {
+  // `--data photos/` alone: a folder without MNIST's idx files is an image folder.
+  if (!dataset_given && !cfg.data.empty() && fs::is_directory(cfg.data) && !holds_idx_files(cfg.data))
+    cfg.dataset = "folder";
   const bool mnist_kind = cfg.dataset == "mnist" || cfg.dataset == "fashion-mnist";
   if (cfg.data.empty()) {
     if (cfg.dataset == "folder") throw zg::ValueError("--dataset folder needs --data <image folder>");
@@ -290,7 +301,8 @@ int main(int argc, char** argv) {
   Config cfg;
   CLI::App app{"Trains a DCGAN on Fashion-MNIST (32x32) by default, or MNIST, the emoji (64x64 RGB) or an image folder",
                "dcgan_train"};
-  app.add_option("--dataset", cfg.dataset, "fashion-mnist, mnist, emoji or folder")
+  auto* dataset = app.add_option("--dataset", cfg.dataset,
+                                 "fashion-mnist, mnist, emoji or folder (with --data alone: folder unless it holds idx files)")
       ->check(CLI::IsMember({"fashion-mnist", "mnist", "emoji", "folder"}))
       ->capture_default_str();
   app.add_option("--data", cfg.data, "the data folder (default: data/<dataset>)");
@@ -355,7 +367,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    return run(cfg);
+    return run(cfg, dataset->count() > 0);
   } catch (const zg::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "dcgan_train: %s\n", e.what());

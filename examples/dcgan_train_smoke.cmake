@@ -80,8 +80,8 @@ endif()
 # generate: a grid and single images from the checkpoint.
 if(GENERATE)
   run(0 "${GENERATE}" "${OUT}/checkpoint.safetensors" --n 16 --grid --out "${OUT}/generated.png")
-  run(0 "${GENERATE}" "${OUT}/checkpoint.safetensors" --n 3 --out "${OUT}/single")
-  foreach(f generated.png single/000000.png single/000002.png)
+  run(0 "${GENERATE}" "${OUT}/checkpoint.safetensors" --n 4 --out "${OUT}/single")
+  foreach(f generated.png single/000000.png single/000003.png)
     if(NOT EXISTS "${OUT}/${f}")
       message(FATAL_ERROR "generate did not write ${OUT}/${f}")
     endif()
@@ -95,4 +95,12 @@ if(GENERATE)
     message(FATAL_ERROR "generate did not name the file and the mismatched weight")
   endif()
   run(1 "${GENERATE}" "${OUT}/loss.csv" --n 4 --grid --out "${OUT}/never.png")
+
+  # --data alone on a folder of images (the 4 just generated) trains on them as an image folder.
+  run(0 "${DCGAN_TRAIN}" --data "${OUT}/single" --size 32 --channels 1 --batch-size 2 --nz 16 --ngf 8 --ndf 8
+      --steps 3 --out "${OUT}/folder")
+  if(NOT output MATCHES "on folder: 4 images 1x32x32, 2 batches of 2 per epoch" OR
+     NOT EXISTS "${OUT}/folder/samples_final.png")
+    message(FATAL_ERROR "dcgan_train did not train on the image folder")
+  endif()
 endif()
