@@ -3,8 +3,10 @@
 // likelihood over pixels in [0, 1]. Each epoch it reports the test-set
 // negative ELBO and writes, under --out: samples_epochNN.png,
 // reconstructions_epochNN.png, interpolations.png, loss.csv, loss.png and
-// checkpoint.safetensors (which --resume continues from). At the end it
-// prints the IWAE (k = 50) bound on 1,000 test images.
+// checkpoint.safetensors, also every --checkpoint-every steps within an
+// epoch. --resume continues from it exactly where the run stopped (weights,
+// optimizer, random state, position in the data), even mid-epoch. At the
+// end it prints the IWAE (k = 50) bound on 1,000 test images.
 //
 //   vae_train --data data/mnist --epochs 10 --out out/vae
 //   vae_train --dataset fashion-mnist --data data/fashion-mnist --model conv
@@ -15,7 +17,6 @@
 #include <zengen/zengen.hpp>
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,9 +25,8 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
+#include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +48,8 @@ struct Config {
   std::uint64_t seed = 0;
   bool resume = false;
   std::int64_t log_every = 100;
+  std::int64_t checkpoint_every = 500;
+  std::string non_finite = "raise";
 };
 
 using Clock = std::chrono::steady_clock;
@@ -59,47 +61,12 @@ std::string epoch_name(const std::string& stem, int epoch) {
   return buf;
 }
 
-/// One row of loss.csv.
-struct Record {
-  int epoch = 0;
-  std::int64_t step = 0;
-  double train_loss = 0, test_nelbo = 0, seconds = 0;
-};
+const std::vector<std::string> kColumns{"epoch", "step", "train_loss", "test_nelbo", "seconds"};
 
-/// The rows of an existing loss.csv (for a resumed run's curves); rows past
-/// `up_to_epoch` (from a run that went further than its checkpoint) are dropped.
-std::vector<Record> read_csv(const fs::path& path, int up_to_epoch) {
-  std::vector<Record> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    Record r;
-    char c1, c2, c3, c4;
-    std::istringstream ss(line);
-    if (ss >> r.epoch >> c1 >> r.step >> c2 >> r.train_loss >> c3 >> r.test_nelbo >> c4 >> r.seconds &&
-        r.epoch <= up_to_epoch)
-      rows.push_back(r);
-  }
-  return rows;
-}
-
-void write_csv(const fs::path& path, const std::vector<Record>& rows) {
-  std::ofstream out(path, std::ios::trunc);
-  out << "epoch,step,train_loss,test_nelbo,seconds\n";
-  for (const Record& r : rows)
-    out << r.epoch << ',' << r.step << ',' << r.train_loss << ',' << r.test_nelbo << ',' << r.seconds << '\n';
-  if (!out) throw zg::IOError("vae_train: cannot write " + path.string());
-}
-
-void plot(const fs::path& path, const std::vector<Record>& rows, const std::string& title) {
-  zg::io::Series train{"train loss", {}, {}}, test{"test -ELBO", {}, {}};
-  for (const Record& r : rows) {
-    train.x.push_back(r.epoch);
-    train.y.push_back(r.train_loss);
-    test.x.push_back(r.epoch);
-    test.y.push_back(r.test_nelbo);
-  }
-  zg::io::plot_curves(path.string(), {train, test},
+void plot(const fs::path& path, const zg::train::MetricLog& log, const std::string& title) {
+  const std::vector<double> epochs = log.column("epoch");
+  zg::io::plot_curves(path.string(),
+                      {{"train loss", log.column("train_loss"), epochs}, {"test -ELBO", log.column("test_nelbo"), epochs}},
                       {.title = title, .x_label = "epoch", .y_label = "nats per image"});
 }
 
@@ -130,77 +97,106 @@ double iwae_bound(V& vae, const zg::Tensor& images, std::int64_t k) {
 }
 
 template <typename Nets>
-int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const zg::data::MNIST& test_set) {
+int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const zg::data::MNIST& test_set,
+          const std::map<std::string, std::string>& architecture) {
   zg::models::VAE vae(std::move(nets), zg::models::BernoulliLikelihood{},
-                      {.optimizer = {.lr = cfg.lr}});
+                      {.optimizer = {.lr = cfg.lr},
+                       .non_finite = cfg.non_finite == "skip" ? zg::optim::NonFinitePolicy::Skip
+                                                              : zg::optim::NonFinitePolicy::Raise});
   const fs::path out = cfg.out;
   const fs::path ckpt = out / "checkpoint.safetensors", csv = out / "loss.csv";
   const std::string title = "VAE (" + cfg.model + ") on " + cfg.dataset;
-
-  int start_epoch = 0;
-  std::vector<Record> rows;
-  if (cfg.resume) {
-    if (!fs::exists(ckpt))
-      throw zg::IOError("--resume: no checkpoint at " + ckpt.string() + " (train without --resume first)");
-    const zg::io::Checkpoint c = zg::io::load_checkpoint(ckpt.string());
-    vae.load_state_dict(c.parts);
-    const auto& trainer = c.part("trainer");
-    if (!trainer.contains("epoch"))
-      throw zg::FormatError(ckpt.string() + ": part \"trainer\" has no \"epoch\"");
-    start_epoch = static_cast<int>(trainer.at("epoch").item<double>());
-    rows = read_csv(csv, start_epoch);
-    std::printf("resumed from %s: epoch %d, step %lld\n", ckpt.string().c_str(), start_epoch,
-                static_cast<long long>(vae.step()));
-    if (start_epoch >= cfg.epochs)
-      std::printf("the checkpoint is already at epoch %d of %d: nothing to train\n", start_epoch, cfg.epochs);
-  }
-
   zg::data::DataLoader loader(train_set, {.batch_size = cfg.batch_size});
   if (loader.size() == 0)
     throw zg::ValueError("no full batch of " + std::to_string(cfg.batch_size) + " in " +
                          std::to_string(train_set.size()) + " training images");
+
+  // state.epoch is the epoch in progress, 0-based (printed 1-based); the
+  // running sums of its training loss travel with it in the checkpoint.
+  zg::train::TrainerState state;
+  double loss_sum = 0;
+  std::int64_t loss_count = 0;
+  zg::train::MetricLog log(kColumns);
+  if (cfg.resume) {
+    if (!fs::exists(ckpt))
+      throw zg::IOError("--resume: no checkpoint at " + ckpt.string() + " (train without --resume first)");
+    const zg::io::Checkpoint c = zg::io::load_checkpoint(ckpt.string());
+    const auto data_changes = zg::train::check_resume_metadata(
+        c.metadata, architecture, ckpt.string(), {"model", "image_size", "channels", "latent", "hidden", "base"},
+        {"dataset", "examples", "batch_size"});
+    vae.load_state_dict(c.parts);
+    const auto& trainer = c.part("trainer");
+    state = zg::train::trainer_state_from(trainer, ckpt.string());
+    for (const char* name : {"epoch_loss_sum", "epoch_loss_count"})
+      if (!trainer.contains(name))
+        throw zg::FormatError(ckpt.string() + ": part \"trainer\" has no \"" + name + "\"");
+    loss_sum = trainer.at("epoch_loss_sum").item<double>();
+    loss_count = trainer.at("epoch_loss_count").item<std::int64_t>();
+    if (!data_changes.empty()) {
+      // Other data: the saved position names other batches. Start the epoch afresh.
+      for (const auto& change : data_changes) std::printf("note: the data changed since the checkpoint (%s)\n", change.c_str());
+      if (state.batch > 0)
+        std::printf("note: so epoch %lld starts over instead of continuing at batch %lld\n",
+                    static_cast<long long>(state.epoch + 1), static_cast<long long>(state.batch));
+      state.batch = 0;
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    if (fs::exists(csv)) {
+      log = zg::train::MetricLog::read_csv(csv.string(), kColumns);
+      log.truncate_after(static_cast<double>(state.epoch));  // epochs the checkpoint has not finished
+    }
+    std::printf("resumed from %s: after epoch %lld and %lld batches of the next, step %lld\n", ckpt.string().c_str(),
+                static_cast<long long>(state.epoch), static_cast<long long>(state.batch),
+                static_cast<long long>(vae.step()));
+    if (state.epoch >= cfg.epochs)
+      std::printf("the checkpoint is already at epoch %lld of %d: nothing to train\n",
+                  static_cast<long long>(state.epoch), cfg.epochs);
+  }
+
+  auto save = [&] {
+    state.step = vae.step();
+    state.rng = zg::default_generator().state();
+    auto parts = vae.state_dict();
+    parts["trainer"] = zg::train::to_state_dict(state);
+    parts["trainer"]["epoch_loss_sum"] = zg::scalar_tensor(loss_sum, {.dtype = zg::DType::Float64});
+    parts["trainer"]["epoch_loss_count"] = zg::scalar_tensor(static_cast<double>(loss_count), {.dtype = zg::DType::Int64});
+    log.write_csv(csv.string());
+    zg::io::save_checkpoint(ckpt.string(), parts, architecture);
+  };
+
   const zg::Tensor& test_images = test_set.images();
-  const bool tty = ::isatty(::fileno(stdout)) != 0;
   std::printf("training %s: %lld train images (%lld steps per epoch), %lld test images, latent %lld\n",
               title.c_str(), static_cast<long long>(train_set.size()), static_cast<long long>(loader.size()),
               static_cast<long long>(test_set.size()), static_cast<long long>(vae.latent_dim()));
   std::fflush(stdout);
 
   std::vector<std::string> written;
+  zg::train::Progress progress(std::cout, {.total_steps = cfg.epochs * loader.size(), .log_every = cfg.log_every,
+                                           .label = "vae"});
   const auto run_start = Clock::now();
-  for (int epoch = start_epoch + 1; epoch <= cfg.epochs; ++epoch) {
-    const auto epoch_start = Clock::now();
+  auto epoch_start = Clock::now();
+  while (state.epoch < cfg.epochs) {
     vae.train();
-    double loss_sum = 0;
-    std::int64_t i = 0, window_steps = 0;
-    auto window_start = Clock::now();
-    double rate = 0;
-    for (const auto& batch : loader) {
-      const zg::models::VAEStats s = vae.train_step(batch.images);
-      loss_sum += s.loss;
-      ++i;
-      ++window_steps;
-      const bool last = i == loader.size();
-      if (tty || i % cfg.log_every == 0 || last) {
-        const double dt = seconds_since(window_start);
-        if (dt > 0.5 || !tty || last) {
-          rate = static_cast<double>(window_steps) / std::max(dt, 1e-9);
-          window_start = Clock::now();
-          window_steps = 0;
-        }
-        if (tty)
-          std::printf("\repoch %d/%d  step %lld/%lld  loss %.2f  %.1f it/s   ", epoch, cfg.epochs,
-                      static_cast<long long>(i), static_cast<long long>(loader.size()), s.loss, rate);
-        else
-          std::printf("epoch %d/%d  step %lld/%lld  loss %.2f  %.1f it/s\n", epoch, cfg.epochs,
-                      static_cast<long long>(i), static_cast<long long>(loader.size()), s.loss, rate);
-        std::fflush(stdout);
+    for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
+      const zg::models::VAEStats s = vae.train_step(it->images);
+      if (!s.skipped) {
+        loss_sum += s.loss;
+        ++loss_count;
+      }
+      ++state.batch;
+      progress.update(vae.step(), state.epoch + 1, {{"loss", s.loss}, {"kl", s.kl}});
+      // The epoch's end writes its own checkpoint (after the test figures).
+      if (cfg.checkpoint_every > 0 && vae.step() % cfg.checkpoint_every == 0 && state.batch < loader.size()) {
+        save();
+        progress.message("step " + std::to_string(vae.step()) + ": wrote " + ckpt.string());
       }
     }
-    if (tty) std::printf("\n");
+    progress.finish();
+    const int epoch = static_cast<int>(state.epoch) + 1;
 
     vae.eval();
-    const double train_loss = loss_sum / static_cast<double>(i);
+    const double train_loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
     const double nelbo = test_nelbo(vae, test_images);
     {
       zg::NoGradGuard no_grad;
@@ -219,17 +215,20 @@ int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const 
             {.nrow = 10, .range = zg::io::ImageRange::ZeroToOne});
     }
     const double secs = seconds_since(epoch_start);
-    rows.push_back({epoch, vae.step(), train_loss, nelbo, secs});
-    write_csv(csv, rows);
-    plot(out / "loss.png", rows, title);
+    log.add({static_cast<double>(epoch), static_cast<double>(vae.step()), train_loss, nelbo, secs});
+    plot(out / "loss.png", log, title);
 
-    auto parts = vae.state_dict();
-    parts["trainer"] = {{"epoch", zg::scalar_tensor(static_cast<double>(epoch), {.dtype = zg::DType::Int64})}};
-    zg::io::save_checkpoint(ckpt.string(), parts);
-
-    std::printf("epoch %d/%d: train loss %.2f, test -ELBO %.2f nats/image, %.1f s\n", epoch, cfg.epochs, train_loss,
-                nelbo, secs);
+    ++state.epoch;
+    state.batch = 0;
+    loss_sum = 0;
+    loss_count = 0;
+    save();
+    std::printf("epoch %d/%d: train loss %.2f, test -ELBO %.2f nats/image, %.1f s%s\n", epoch, cfg.epochs, train_loss,
+                nelbo, secs,
+                vae.skipped_steps() > 0 ? (", " + std::to_string(vae.skipped_steps()) + " steps skipped (NaN/Inf)").c_str()
+                                        : "");
     std::fflush(stdout);
+    epoch_start = Clock::now();
   }
 
   const std::int64_t n_iwae = std::min<std::int64_t>(1000, test_images.size(0));
@@ -257,13 +256,7 @@ int run(const Config& cfg) {
     }
     throw zg::IOError("no data folder " + cfg.data + " (scripts/fetch-data.sh downloads MNIST and Fashion-MNIST)");
   }
-  try {
-    fs::create_directories(cfg.out);
-  } catch (const fs::filesystem_error& e) {
-    std::fprintf(stderr, "vae_train: cannot create the output folder %s: %s\n", cfg.out.c_str(),
-                 e.code().message().c_str());
-    return 1;
-  }
+  zg::train::ensure_writable_dir(cfg.out);  // before loading and training
 
   zg::manual_seed(cfg.seed);
   const zg::data::MNISTOptions train_opts{.split = zg::data::Split::Train, .range = zg::data::Range::ZeroToOne,
@@ -275,10 +268,23 @@ int run(const Config& cfg) {
   const zg::data::MNIST test_set = fashion ? zg::data::FashionMNIST(cfg.data, test_opts)
                                            : zg::data::MNIST(cfg.data, test_opts);
 
-  if (cfg.model == "conv")
-    return train(cfg, zg::models::conv_vae({.channels = 1, .size = 28, .latent = cfg.latent}), train_set, test_set);
-  return train(cfg, zg::models::mlp_vae({.input = {1, 28, 28}, .hidden = 400, .latent = cfg.latent}), train_set,
-               test_set);
+  // What generate needs to rebuild the decoder, and what a resumed run must share.
+  std::map<std::string, std::string> architecture{{"model", "vae-" + cfg.model},
+                                                  {"trainer", "vae_train"},
+                                                  {"image_size", "28"},
+                                                  {"channels", "1"},
+                                                  {"latent", std::to_string(cfg.latent)},
+                                                  {"dataset", cfg.dataset},
+                                                  {"examples", std::to_string(train_set.size())},
+                                                  {"batch_size", std::to_string(cfg.batch_size)}};
+  if (cfg.model == "conv") {
+    const zg::models::ConvVAEOptions options{.channels = 1, .size = 28, .latent = cfg.latent};
+    architecture["base"] = std::to_string(options.base);
+    return train(cfg, zg::models::conv_vae(options), train_set, test_set, architecture);
+  }
+  const zg::models::MLPVAEOptions options{.input = {1, 28, 28}, .hidden = 400, .latent = cfg.latent};
+  architecture["hidden"] = std::to_string(options.hidden);
+  return train(cfg, zg::models::mlp_vae(options), train_set, test_set, architecture);
 }
 
 }  // namespace
@@ -305,6 +311,13 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
   app.add_option("--log-every", cfg.log_every, "progress line every N steps when stdout is not a terminal")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--checkpoint-every", cfg.checkpoint_every,
+                 "also write the checkpoint every N steps within an epoch (0: only at each epoch's end)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--non-finite", cfg.non_finite, "a NaN/Inf loss or gradient: raise (stop, naming it) or skip the step")
+      ->check(CLI::IsMember({"raise", "skip"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

@@ -9,4 +9,5 @@
 #include "zengen/nn/nn.hpp"
 #include "zengen/ops/ops.hpp"
 #include "zengen/optim/optim.hpp"
+#include "zengen/train/train.hpp"
 #include "zengen/version.hpp"

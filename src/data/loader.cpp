@@ -71,7 +71,11 @@ std::int64_t DataLoader::size() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-DataLoader::Iterator DataLoader::begin() {
+DataLoader::Iterator DataLoader::begin() { return begin_at(0); }
+
+DataLoader::Iterator DataLoader::begin_at(std::int64_t first) {
+  ZENGEN_CHECK(first >= 0 && first <= size(), ValueError, "DataLoader::begin_at: batch ", first,
+               " out of range for an epoch of ", size(), " batches");
   const std::int64_t n = num_examples();
   auto epoch = std::make_shared<Epoch>();
   epoch->order.resize(static_cast<std::size_t>(n));
@@ -96,7 +100,7 @@ DataLoader::Iterator DataLoader::begin() {
     std::lock_guard lock(mutex_);
     epoch_ = std::move(epoch);
     ++generation_;
-    next_ = 0;
+    next_ = first;
     ready_.reset();
     ready_index_ = -1;
     error_ = nullptr;
@@ -104,8 +108,8 @@ DataLoader::Iterator DataLoader::begin() {
     epoch_ = std::move(epoch);
   }
   cv_.notify_all();
-  current_ = size() > 0 ? fetch(0) : Batch{};
-  return Iterator(this, 0);
+  current_ = first < size() ? fetch(first) : Batch{};
+  return Iterator(this, first);
 }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {

@@ -230,6 +230,20 @@ TEST_CASE("gan: EMA weights follow shadow = decay shadow + (1 - decay) param and
   REQUIRE_FALSE(with_ema.requires_grad());
 }
 
+TEST_CASE("gan: with ema_warmup the EMA decay is min(decay, (1 + n) / (10 + n)) at update n", "[models][gan]") {
+  manual_seed(4);
+  auto gan = toy_gan({.g = {.lr = 1e-2, .beta1 = 0.5}, .ema_decay = 0.999, .ema_warmup = true});
+  const auto p0 = snapshot(gan.generator());
+  gan.train_step(toy_batch());  // n = 0: decay 0.1
+  const auto p1 = snapshot(gan.generator());
+  for (const auto& [name, shadow] : gan.ema()) require_close(shadow, p0.at(name) * 0.1 + p1.at(name) * 0.9, 1e-6);
+  gan.train_step(toy_batch());  // n = 1: decay 2 / 11
+  const auto p2 = snapshot(gan.generator());
+  const double d1 = 2.0 / 11.0;
+  for (const auto& [name, shadow] : gan.ema())
+    require_close(shadow, (p0.at(name) * 0.1 + p1.at(name) * 0.9) * d1 + p2.at(name) * (1 - d1), 1e-6);
+}
+
 TEST_CASE("gan: fixed noise is drawn once and sample() draws afresh", "[models][gan]") {
   manual_seed(5);
   auto gan = toy_gan({.fixed_noise = 10});

@@ -97,6 +97,12 @@ class DataLoader {
   /// Starts an epoch (draws its permutation and flips) and returns its first
   /// batch. Starting a new epoch abandons any unfinished one.
   Iterator begin();
+  /// The same epoch start (the same randomness drawn), but the iteration
+  /// begins at batch `first` (0 <= first <= size()): how a resumed run
+  /// continues an epoch in the middle. Restore the global generator to its
+  /// state before the interrupted epoch's begin() first, and the batches
+  /// are those the interrupted run would have seen.
+  Iterator begin_at(std::int64_t first);
   Iterator end() { return Iterator(this, size()); }
 
   /// The batch `index` of the epoch that begin() started, made on this

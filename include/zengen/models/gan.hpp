@@ -14,6 +14,8 @@
 //   io::save_checkpoint("gan.safetensors", gan.state_dict());
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <map>
@@ -34,6 +36,7 @@
 #include "zengen/ops/reduction.hpp"
 #include "zengen/optim/adam.hpp"
 #include "zengen/optim/clip.hpp"
+#include "zengen/optim/finite.hpp"
 
 namespace zengen::models {
 
@@ -126,7 +129,17 @@ struct GANOptions {
   double label_smoothing = 0.0;    // one-sided: the real target is 1 - label_smoothing
   double clip_grad_norm = 0.0;     // > 0: clip each net's gradients to this global norm
   double ema_decay = 0.0;          // > 0: sample() uses an exponential moving average of G's weights
+  // The EMA's decay at generator update n is min(ema_decay, (1 + n) / (10 + n)),
+  // so early samples are not dominated by the random initial weights
+  // (with 0.999, 240 updates would still leave 79% of the average on them).
+  bool ema_warmup = false;
   std::int64_t fixed_noise = 64;   // noise vectors drawn at construction, for sample_fixed()
+  // A NaN or Inf loss or gradient, checked before each optimizer step: Raise
+  // throws ValueError naming the step, the network and the loss or
+  // parameter; Skip leaves that update out (the network's weights, its
+  // optimizer state and both networks' buffers stay as they were) and counts
+  // it in GANStepStats::skipped and GAN::skipped_updates().
+  optim::NonFinitePolicy non_finite = optim::NonFinitePolicy::Raise;
 };
 
 /// One train_step's figures. d_loss, d_real and d_fake are those of the last
@@ -138,6 +151,7 @@ struct GANStepStats {
   double g_loss = 0.0;
   double d_real = 0.0;
   double d_fake = 0.0;
+  int skipped = 0;  // updates (of D or G) left out for a non-finite loss or gradient (NonFinitePolicy::Skip)
 };
 
 /// A GAN: generator G and discriminator D, each with its Adam, trained by train_step() under Objective (see the file's summary).
@@ -176,6 +190,8 @@ class GAN {
 
   /// d_steps discriminator updates on `real` [N, ...] (the same real batch,
   /// fresh noise each time), then one generator update with fresh noise.
+  /// Each update's loss and gradients are checked for NaN/Inf first
+  /// (GANOptions::non_finite). The step counter advances either way.
   GANStepStats train_step(const Tensor& real) {
     ZENGEN_CHECK(real.defined() && real.dim() >= 1 && real.size(0) > 0, ShapeError,
                  "GAN::train_step: expected a non-empty batch [N, ...] of real samples, got ",
@@ -186,6 +202,7 @@ class GAN {
     d_.train(true);
     GANStepStats stats;
     for (int k = 0; k < options_.d_steps; ++k) {
+      const Buffers before = snapshot_buffers();
       Tensor fake;
       {
         NoGradGuard no_grad;  // D's step does not differentiate through G
@@ -196,22 +213,32 @@ class GAN {
       const Tensor fake_out = flat(d_.forward(fake), n);
       const Tensor loss = objective_.d_loss(real_out, fake_out, options_.label_smoothing);
       loss.backward();
-      if (options_.clip_grad_norm > 0.0) optim::clip_grad_norm_(d_.parameters(), options_.clip_grad_norm);
-      d_optimizer_->step();
-      if constexpr (requires { objective_.after_d_step(d_); }) objective_.after_d_step(d_);
       stats.d_loss = loss.item<double>();
       stats.d_real = summary(real_out);
       stats.d_fake = summary(fake_out);
+      if (!update_is_finite(stats.d_loss, d_, "discriminator", before)) {
+        ++stats.skipped;
+        continue;
+      }
+      if (options_.clip_grad_norm > 0.0) optim::clip_grad_norm_(d_.parameters(), options_.clip_grad_norm);
+      d_optimizer_->step();
+      if constexpr (requires { objective_.after_d_step(d_); }) objective_.after_d_step(d_);
     }
+    const Buffers before = snapshot_buffers();
     g_optimizer_->zero_grad();
     const Tensor fake_out = flat(d_.forward(Tensor(g_.forward(noise(n)))), n);
     const Tensor g_loss = objective_.g_loss(fake_out);
     g_loss.backward();
-    if (options_.clip_grad_norm > 0.0) optim::clip_grad_norm_(g_.parameters(), options_.clip_grad_norm);
-    g_optimizer_->step();
-    d_.zero_grad();  // the G loss's backward reached D's parameters too: drop those gradients
-    update_ema();
     stats.g_loss = g_loss.item<double>();
+    if (update_is_finite(stats.g_loss, g_, "generator", before)) {
+      if (options_.clip_grad_norm > 0.0) optim::clip_grad_norm_(g_.parameters(), options_.clip_grad_norm);
+      g_optimizer_->step();
+      update_ema();
+    } else {
+      ++stats.skipped;
+    }
+    d_.zero_grad();  // the G loss's backward reached D's parameters too: drop those gradients
+    skipped_updates_ += stats.skipped;
     ++step_;
     return stats;
   }
@@ -242,8 +269,10 @@ class GAN {
   const GANOptions& options() const { return options_; }
   optim::Adam& g_optimizer() { return *g_optimizer_; }
   optim::Adam& d_optimizer() { return *d_optimizer_; }
-  /// Generator updates so far.
+  /// train_step calls so far (a step whose updates were skipped counts too).
   std::int64_t step() const { return step_; }
+  /// Updates left out so far for a non-finite loss or gradient (NonFinitePolicy::Skip).
+  std::int64_t skipped_updates() const { return skipped_updates_; }
   const Tensor& fixed_noise() const { return fixed_noise_; }
   /// The EMA weights by parameter name (empty when ema_decay is 0).
   const std::map<std::string, Tensor>& ema() const { return ema_; }
@@ -274,6 +303,7 @@ class GAN {
     parts["ema"] = cloned(ema_);
     io::StateDict& own = parts["gan"];
     own["step"] = scalar_tensor(static_cast<double>(step_), {.dtype = DType::Int64});
+    own["skipped_updates"] = scalar_tensor(static_cast<double>(skipped_updates_), {.dtype = DType::Int64});
     if (fixed_noise_.defined()) own["fixed_noise"] = fixed_noise_.clone();
     const GeneratorState rng = default_generator().state();
     own["rng"] = from_vector<std::int64_t>(
@@ -344,6 +374,9 @@ class GAN {
     for (auto& [name, t] : ema_) t.copy_(ema.at(name));
     if (fixed != own.end()) fixed_noise_.copy_(fixed->second);
     step_ = step.item<std::int64_t>();
+    // Checkpoints written before the count existed lack it: none skipped.
+    const auto skipped = own.find("skipped_updates");
+    skipped_updates_ = skipped == own.end() ? 0 : skipped->second.item<std::int64_t>();
     const auto words = rng.to_vector<std::int64_t>();
     default_generator().set_state(
         {static_cast<std::uint64_t>(words[0]), static_cast<std::uint64_t>(words[1])});
@@ -378,10 +411,53 @@ class GAN {
       return mean(out).template item<double>();
   }
 
+  // Copies of both networks' buffers (BatchNorm's running statistics), taken
+  // before an update's forward passes so a skipped update can put them back.
+  // Only with NonFinitePolicy::Skip: Raise leaves them as they are.
+  using Buffers = std::vector<std::pair<Tensor, Tensor>>;  // (buffer, its copy)
+  Buffers snapshot_buffers() const {
+    Buffers out;
+    if (options_.non_finite != optim::NonFinitePolicy::Skip) return out;
+    NoGradGuard no_grad;
+    auto keep = [&out](const auto& net) {
+      // A user's network need not have buffers (the Module concept does not ask for them).
+      if constexpr (requires { net.named_buffers(); })
+        for (const auto& [name, b] : net.named_buffers())
+          if (b.defined()) out.emplace_back(b, b.clone());
+    };
+    keep(g_);
+    keep(d_);
+    return out;
+  }
+
+  // Checks an update's loss and the gradients of `net` before its optimizer
+  // step: true when it may go ahead. Otherwise raises, or (Skip) drops the
+  // gradients, restores the buffers and returns false.
+  template <typename Net>
+  bool update_is_finite(double loss, const Net& net, const char* which, const Buffers& before) {
+    std::string problem;
+    if (!std::isfinite(loss)) {
+      problem = detail::concat("the ", which, " loss is ", optim::describe_value(loss));
+    } else if (auto bad = optim::first_non_finite_grad(net.named_parameters())) {
+      problem = detail::concat("the gradient of ", which, " parameter '", *bad, "' holds NaN or Inf");
+    } else {
+      return true;
+    }
+    if (options_.non_finite == optim::NonFinitePolicy::Raise)
+      throw ValueError(detail::concat("GAN::train_step: step ", step_, ": ", problem,
+                                      " (GANOptions::non_finite = Skip leaves such updates out)"));
+    g_.zero_grad();
+    d_.zero_grad();
+    NoGradGuard no_grad;
+    for (const auto& [buffer, saved] : before) buffer.copy_(saved);
+    return false;
+  }
+
   void update_ema() {
     if (ema_.empty()) return;
     NoGradGuard no_grad;
-    const double decay = options_.ema_decay;
+    const auto n = static_cast<double>(step_);  // generator updates before this one
+    const double decay = options_.ema_warmup ? std::min(options_.ema_decay, (1.0 + n) / (10.0 + n)) : options_.ema_decay;
     for (const auto& [name, p] : g_.named_parameters()) {
       Tensor& shadow = ema_.at(name);
       mul_(shadow, decay);
@@ -432,6 +508,7 @@ class GAN {
   std::map<std::string, Tensor> ema_;
   Tensor fixed_noise_;
   std::int64_t step_ = 0;
+  std::int64_t skipped_updates_ = 0;
 };
 
 }  // namespace zengen::models

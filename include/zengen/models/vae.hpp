@@ -45,6 +45,7 @@
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
 #include "zengen/optim/adam.hpp"
+#include "zengen/optim/finite.hpp"
 
 namespace zengen::models {
 
@@ -111,6 +112,11 @@ struct VAEOptions {
   /// and after): beta_at(s) = beta * min(1, s / kl_warmup_steps).
   std::int64_t kl_warmup_steps = 0;
   optim::AdamOptions optimizer = {.lr = 1e-3};
+  /// A NaN or Inf loss or gradient, checked before the optimizer step: Raise
+  /// throws ValueError naming the step and the loss or parameter; Skip
+  /// leaves the update out (weights, optimizer state and buffers unchanged)
+  /// and counts it (VAEStats::skipped, VAE::skipped_steps()).
+  optim::NonFinitePolicy non_finite = optim::NonFinitePolicy::Raise;
 };
 
 /// What one train_step did: the means over the batch of the loss
@@ -118,6 +124,7 @@ struct VAEOptions {
 /// nats per example) and of the KL term, and the beta it used.
 struct VAEStats {
   double loss = 0, reconstruction = 0, kl = 0, beta = 0;
+  bool skipped = false;  ///< the update was left out (non-finite loss or gradient, NonFinitePolicy::Skip)
 };
 
 /// An encoder and a decoder made to go together (what the builders return).
@@ -157,16 +164,45 @@ class VAE {
   /// loss (below), backpropagates, takes an Adam step and counts it.
   VAEStats train_step(const Tensor& x) { return train_step(x, Tensor()); }
   /// The same with the noise given: eps [N, latent_dim] (undefined: drawn).
+  /// The loss and the gradients are checked for NaN/Inf before the Adam
+  /// step (VAEOptions::non_finite); the step counter advances either way.
   VAEStats train_step(const Tensor& x, const Tensor& eps) {
     const double beta = current_beta();
+    const std::vector<std::pair<Tensor, Tensor>> buffers_before = snapshot_buffers();
     optimizer_->zero_grad();
     const Terms t = terms(x, eps);
     const Tensor loss = mean(t.nll + t.kl * beta);
     loss.backward();
-    optimizer_->step();
+    VAEStats stats;
+    {
+      NoGradGuard no_grad;
+      stats = {loss.item(), mean(t.nll).item(), mean(t.kl).item(), beta};
+    }
+    std::string problem;
+    if (!std::isfinite(stats.loss)) {
+      problem = detail::concat("the loss is ", optim::describe_value(stats.loss), " (reconstruction ",
+                               optim::describe_value(stats.reconstruction), ", kl ", optim::describe_value(stats.kl),
+                               ")");
+    } else {
+      if (auto bad = optim::first_non_finite_grad(encoder_.named_parameters()))
+        problem = detail::concat("the gradient of encoder parameter '", *bad, "' holds NaN or Inf");
+      else if (auto bad_dec = optim::first_non_finite_grad(decoder_.named_parameters()))
+        problem = detail::concat("the gradient of decoder parameter '", *bad_dec, "' holds NaN or Inf");
+    }
+    if (problem.empty()) {
+      optimizer_->step();
+    } else {
+      if (options_.non_finite == optim::NonFinitePolicy::Raise)
+        throw ValueError(detail::concat("VAE::train_step: step ", step_, ": ", problem,
+                                        " (VAEOptions::non_finite = Skip leaves such steps out)"));
+      optimizer_->zero_grad();
+      NoGradGuard no_grad;
+      for (const auto& [buffer, saved] : buffers_before) buffer.copy_(saved);
+      stats.skipped = true;
+      ++skipped_steps_;
+    }
     ++step_;
-    NoGradGuard no_grad;
-    return {loss.item(), mean(t.nll).item(), mean(t.kl).item(), beta};
+    return stats;
   }
 
   /// The training loss at the current beta, without stepping: the mean over
@@ -188,8 +224,10 @@ class VAE {
   }
   /// The KL weight the next train_step uses.
   double current_beta() const { return beta_at(step_); }
-  /// The number of train_steps taken.
+  /// The number of train_steps taken (skipped ones included).
   std::int64_t step() const { return step_; }
+  /// train_steps whose update was left out (NonFinitePolicy::Skip).
+  std::int64_t skipped_steps() const { return skipped_steps_; }
 
   // ---- evaluation (wrap in NoGradGuard unless you differentiate them) ----
 
@@ -281,7 +319,9 @@ class VAE {
     return {{"encoder", encoder_.state_dict()},
             {"decoder", decoder_.state_dict()},
             {"optimizer", optimizer_->state_dict()},
-            {"vae", {{"step", scalar_tensor(static_cast<double>(step_), {.dtype = DType::Int64})}}}};
+            {"vae",
+             {{"step", scalar_tensor(static_cast<double>(step_), {.dtype = DType::Int64})},
+              {"skipped_steps", scalar_tensor(static_cast<double>(skipped_steps_), {.dtype = DType::Int64})}}}};
   }
   /// Restores a state_dict() (e.g. io::load_checkpoint(path).parts); every
   /// part must be present. Throws ValueError naming a missing part (or the
@@ -307,6 +347,8 @@ class VAE {
       throw;
     }
     step_ = step;
+    // Checkpoints written before the count existed lack it: none skipped.
+    skipped_steps_ = vae.contains("skipped_steps") ? static_cast<std::int64_t>(vae.at("skipped_steps").item()) : 0;
   }
 
  private:
@@ -323,6 +365,22 @@ class VAE {
     ZENGEN_CHECK(q.mu.shape() == want && q.logvar.shape() == want, ShapeError, op, ": the encoder gave mu ",
                  q.mu.shape(), " and logvar ", q.logvar.shape(), "; expected ", want);
     return q;
+  }
+
+  // Copies of the networks' buffers (BatchNorm statistics) for a step that
+  // may be skipped; empty unless NonFinitePolicy::Skip.
+  std::vector<std::pair<Tensor, Tensor>> snapshot_buffers() const {
+    std::vector<std::pair<Tensor, Tensor>> out;
+    if (options_.non_finite != optim::NonFinitePolicy::Skip) return out;
+    NoGradGuard no_grad;
+    auto keep = [&out](const auto& net) {
+      if constexpr (requires { net.named_buffers(); })
+        for (const auto& [name, b] : net.named_buffers())
+          if (b.defined()) out.emplace_back(b, b.clone());
+    };
+    keep(encoder_);
+    keep(decoder_);
+    return out;
   }
 
   static io::StateDict copies(const io::StateDict& state) {
@@ -388,6 +446,7 @@ class VAE {
   VAEOptions options_;
   std::unique_ptr<optim::Adam> optimizer_;
   std::int64_t step_ = 0;
+  std::int64_t skipped_steps_ = 0;
 };
 
 }  // namespace zengen::models
