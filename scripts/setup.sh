@@ -12,6 +12,8 @@ packages=(
   build-essential cmake ninja-build git
   catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
   libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
+  # PyTorch's side of scripts/bench.sh (benchmarks/compare_pytorch.py)
+  python3-torch
 )
 
 missing=()
