@@ -14,7 +14,9 @@ Two commands (Python's standard library only):
       and writes the report: the machine, the issue's targets marked met / not
       met, then each family's figures beside their references (the copy of
       the same bytes in the same binary, Eigen, PyTorch in the same
-      invocation) with the ratios, then every figure of every program.
+      invocation) with the ratios, the notes of benchmarks/performance_notes.md
+      (hand-written analysis: causes of missed targets, profiles) when that
+      file exists, then every figure of every program.
 
 Pairing ours with PyTorch's: compare_pytorch.py names its figures as the
 bench_* programs do (e.g. bench_batch_norm's BM_batch_norm_forward/n:64/c:128/hw:16),
@@ -310,17 +312,17 @@ class Report:
                          fmt(r, 2), v if target else "—",
                          fmt(o.get("buffers/step") if o else None), fmt(o.get("sys_allocs/step") if o else None),
                          fmt(o.get("cache_misses/step") if o else None, 2),
-                         fmt(o.get("heap_allocs/step") if o else None), fmt(o.get("peak_MiB") if o else None)])
+                         fmt(o.get("heap_allocs/step") if o else None), fmt(o.get("live_MiB") if o else None)])
         self.emit("## End-to-end training steps")
         self.emit()
         self.emit("Median step time (`bench_train_step`; PyTorch: the same networks and step in "
                   "`compare_pytorch.py`). Target: at most 0.8x PyTorch's time. Per step: tensor buffers "
                   "allocated, those taken from the system (small ones always are), blocks of a cached size "
-                  "the caching allocator could not serve (0 in a steady state), C++ heap allocations; peak "
-                  "MiB of tensor memory in use.")
+                  "the caching allocator could not serve (0 in a steady state), C++ heap allocations; MiB "
+                  "of tensor memory live between steps (parameters, gradients, Adam's state, the batch).")
         self.emit()
         self.emit(table(["step", "ours ms", "ours steps/s", "PyTorch ms", "ours / PyTorch", "target <= 0.8",
-                         "buffers", "sys allocs", "cache misses", "heap allocs", "peak MiB"], rows))
+                         "buffers", "sys allocs", "cache misses", "heap allocs", "live MiB"], rows))
         misses = [self.our("bench_train_step", f"train_step/{m}") for m in ("dcgan64", "dcgan32", "mlp_vae",
                                                                              "conv_vae")]
         misses = [f.get("cache_misses/step") for f in misses if f and f.get("cache_misses/step") is not None]
@@ -495,6 +497,10 @@ class Report:
         del self.out[body_start:]
         self.targets_section()
         self.out += body
+        notes = Path(__file__).resolve().parent / "performance_notes.md"
+        if notes.exists():
+            self.emit(notes.read_text().rstrip())
+            self.emit()
         self.all_figures()
         return "\n".join(self.out).rstrip() + "\n"
 
