@@ -205,6 +205,13 @@ def fmt(v, digits=1):
     return f"{v:.{digits}f}" if abs(v) >= 1 or v == 0 else f"{v:.3g}"
 
 
+def fmt_ratio(v):
+    """Ratios with two decimals (three significant digits below 0.01)."""
+    if v is None:
+        return "—"
+    return f"{v:.2f}" if abs(v) >= 0.01 else f"{v:.3g}"
+
+
 def gbs(f):
     """GB/s of a figure: its GB/s counter, or Google Benchmark's bytes_per_second."""
     if f is None:
@@ -307,9 +314,9 @@ class Report:
             r = ratio(ours_ms, torch_ms)
             v = verdict(r, 0.8, at_least=False) if target else "(no target)"
             if target:
-                self.targets.append((f"end-to-end step {model}: time at most 0.8x PyTorch's", fmt(r, 2), v))
+                self.targets.append((f"end-to-end step {model}: time at most 0.8x PyTorch's", fmt_ratio(r), v))
             rows.append([model, fmt(ours_ms), fmt(o.get("steps/s") if o else None, 2), fmt(torch_ms),
-                         fmt(r, 2), v if target else "—",
+                         fmt_ratio(r), v if target else "—",
                          fmt(o.get("buffers/step") if o else None), fmt(o.get("sys_allocs/step") if o else None),
                          fmt(o.get("cache_misses/step") if o else None, 2),
                          fmt(o.get("heap_allocs/step") if o else None), fmt(o.get("live_MiB") if o else None)])
@@ -357,7 +364,7 @@ class Report:
                 counted[op] += 1
                 met[op] += r >= goal
             rows.append([op, direction.replace("_", "-"), f"{n}", f"{cin}->{cout}", f"{hw}x{hw}", fmt(ours_g),
-                         fmt(torch_g), fmt(r, 2), f">= {goal}", v])
+                         fmt(torch_g), fmt_ratio(r), f">= {goal}", v])
         for op, goal in (("conv2d", "at least PyTorch's GFLOP/s"), ("conv_transpose2d", "at least 1.5x PyTorch's")):
             self.targets.append((f"{op} forward / backward-data / backward-weight on every DCGAN layer: {goal}",
                                  f"{met[op]} of {counted[op]} figures", "no data" if not counted[op] else
@@ -387,8 +394,8 @@ class Report:
             if n == 2048:
                 self.targets.append(("matmul 2048: at least 0.9x OpenBLAS's SGEMM" +
                                      ("" if blas else " (PyTorch's torch.mm stands in: no OpenBLAS figure in "
-                                                      "bench_matmul)"), fmt(r, 2), verdict(r, 0.9)))
-            rows.append([n, fmt(g(ours)), fmt(g(eigen)), fmt(g(blas)), fmt(g(torch)), fmt(r, 2)])
+                                                      "bench_matmul)"), fmt_ratio(r), verdict(r, 0.9)))
+            rows.append([n, fmt(g(ours)), fmt(g(eigen)), fmt(g(blas)), fmt(g(torch)), fmt_ratio(r)])
         self.emit("## Matrix product (float32, n x n x n)")
         self.emit()
         self.emit("GFLOP/s. Target: at least 0.9x OpenBLAS's SGEMM (bench_matmul's own OpenBLAS figure when it has "
@@ -418,12 +425,12 @@ class Report:
                 if target and r is not None:
                     key = program.replace("bench_", "")
                     worst[key] = min(worst.get(key, r), r)
-                rows.append([program.replace("bench_", ""), name, fmt(f.ms, 2), fmt(rate), fmt(bar), fmt(r, 2),
-                             (verdict(r, 0.85) if target else "—"), fmt(gbs(t)), fmt(ratio(rate, gbs(t)), 2)])
+                rows.append([program.replace("bench_", ""), name, fmt(f.ms, 2), fmt(rate), fmt(bar), fmt_ratio(r),
+                             (verdict(r, 0.85) if target else "—"), fmt(gbs(t)), fmt_ratio(ratio(rate, gbs(t)))])
         for key, what in (("leaky_relu", "LeakyReLU forward and backward (the ops)"), ("losses", "the losses"),
                           ("optim", "Adam's update")):
             r = worst.get(key)
-            self.targets.append((f"{what}: at least 85% of the copy bandwidth (worst figure)", fmt(r, 2),
+            self.targets.append((f"{what}: at least 85% of the copy bandwidth (worst figure)", fmt_ratio(r),
                                  verdict(r, 0.85)))
         self.emit("## Memory-bound kernels (16M float32)")
         self.emit()
@@ -449,7 +456,7 @@ class Report:
                 t = self.theirs.get(("bench_batch_norm", f"BM_batch_norm_{direction}/{shape}"))
                 g = lambda f: f.get("GB/s") if f else None
                 rows.append([shape.replace("/", " "), direction, fmt(g(o)), fmt(g(loop)), fmt(g(copy)),
-                             fmt(ratio(g(o), g(copy)), 2), fmt(g(t)), fmt(ratio(g(o), g(t)), 2)])
+                             fmt_ratio(ratio(g(o), g(copy))), fmt(g(t)), fmt_ratio(ratio(g(o), g(t)))])
         self.emit("## BatchNorm2d, training (DCGAN activation shapes)")
         self.emit()
         self.emit("GB/s of the bytes each direction must touch (forward: x, y; backward: grad, x, dx), beside a "
