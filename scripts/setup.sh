@@ -3,6 +3,7 @@
 # need, then the datasets (scripts/fetch-data.sh: MNIST, Fashion-MNIST, emoji
 # under data/). Idempotent: asks dpkg which packages are missing and installs
 # only those (running `apt-get update` only then). Needs root, or sudo.
+#   scripts/setup.sh [--bench] [--fuzz]
 #
 # The CUDA toolkit is optional and not installed here: the build uses it when
 # nvcc is found at /usr/local/cuda/bin/nvcc or on PATH.
@@ -14,6 +15,17 @@ packages=(
   libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
   doxygen  # the API reference (the `docs` target) and its test
 )
+
+# Extras for one script each: `--bench` (scripts/bench.sh: PyTorch's side of
+# the comparison) and `--fuzz` (scripts/fuzz.sh: clang with its libFuzzer,
+# sanitizer and OpenMP runtimes). The test suite needs neither.
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev libomp-dev) ;;
+    *) echo "setup: unknown option $arg (known: --bench, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do

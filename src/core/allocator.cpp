@@ -67,6 +67,7 @@ void* allocate(std::size_t bytes) {
   void* ptr = system_allocate(size);
   std::lock_guard lock(p.mutex);
   ++p.stats.system_allocations;
+  if (size >= kCacheFrom) ++p.stats.cache_misses;
   p.stats.bytes_in_use += size;
   p.stats.peak_bytes_in_use = std::max(p.stats.peak_bytes_in_use, p.stats.bytes_in_use);
   return ptr;
