@@ -16,6 +16,7 @@
 
 namespace zengen::train {
 
+/// A table of named metrics, one row per step or epoch, saved as CSV atomically and read back (exactly) on resume.
 class MetricLog {
  public:
   /// ValueError when there are no columns.

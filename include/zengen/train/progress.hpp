@@ -19,6 +19,7 @@
 
 namespace zengen::train {
 
+/// How Progress reports: the run's length and time budget, how often it logs or redraws, and its label.
 struct ProgressOptions {
   std::int64_t total_steps = 0;  ///< the step training ends at; 0: unknown (no bar, no ETA)
   /// > 0: training also stops after this many seconds (from the first
@@ -36,6 +37,7 @@ struct ProgressOptions {
 /// "12s", "3m05s", "2h07m": a duration for people to read.
 std::string format_duration(double seconds);
 
+/// Reports training progress: a redrawn bar on a terminal, plain log lines otherwise, with it/s and the ETA.
 class Progress {
  public:
   using Values = std::vector<std::pair<std::string, double>>;

@@ -26,6 +26,7 @@
 
 namespace zengen::train {
 
+/// Where a trainer is: the step, the data position and the random state, saved in checkpoints for an exact resume.
 struct TrainerState {
   std::int64_t step = 0;   ///< optimisation steps done
   std::int64_t epoch = 0;  ///< the epoch in progress (0-based)
