@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git
   catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
-  libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
+  libbenchmark-dev libopenblas-dev zlib1g-dev python3-numpy dataset-fashion-mnist
 )
 
 missing=()
