@@ -162,6 +162,21 @@ TEST_CASE("conv: the threaded splits agree with the reference", "[ops][conv]") {
                          DType::Float64, 1e-12);
 }
 
+TEST_CASE("conv: float32 through either GEMM, with patches longer than one packed block", "[ops][conv]") {
+  manual_seed(3);
+  // 20 channels x 4x4 taps = 320 > KC = 256, so sgemm's beta path (bias,
+  // accumulated gradients) runs over two slices; 18 output channels leave
+  // edge tiles of the 6-row micro-kernel. The Eigen setting is the path of
+  // CPUs without AVX2.
+  for (cpu::GemmKernel kernel : {cpu::GemmKernel::Auto, cpu::GemmKernel::Eigen}) {
+    INFO("gemm kernel " << cpu::gemm_kernel_name(kernel));
+    TuningScope scope({.gemm_kernel = kernel});
+    compare_with_reference(geometry({2, 20, 12, 11}, {18, 20, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
+                           DType::Float32, 1e-5);
+    compare_with_reference(geometry({3, 7, 6, 6}, {33, 7, 3, 3}, {.padding = {1, 1}}), DType::Float32, 1e-5);
+  }
+}
+
 TEST_CASE("conv: conv2d on hand-computed values", "[ops][conv]") {
   // x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], w = [[1, 2], [3, 4]]:
   //   y00 = 1*1 + 2*2 + 4*3 + 5*4 = 37    y01 = 2*1 + 3*2 + 5*3 + 6*4 = 47
