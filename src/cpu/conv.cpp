@@ -46,12 +46,13 @@ ConstMatrixMap<T> matrix(const T* p, Index rows, Index cols, Index ld) {
 // and B are strided views (row stride, column stride): float32 runs
 // zengen's packed SGEMM, which reads transposed operands in place; float64
 // maps them onto Eigen.
+// `threads` 0 lets the GEMM split itself (outside any parallel region).
 template <typename T>
 void gemm(Index m, Index n, Index k, const T* a, Index a_rs, Index a_cs, const T* b, Index b_rs, Index b_cs,
-          bool accumulate, T* c, Index ldc) {
+          bool accumulate, T* c, Index ldc, int threads = 1) {
   if constexpr (std::is_same_v<T, float>) {
     sgemm(m, n, k, 1.0f, {a, a_rs, a_cs}, {b, b_rs, b_cs}, accumulate ? 1.0f : 0.0f, c, ldc,
-          {.threads = 1, .kernel = conv_tuning().gemm_kernel});
+          {.threads = threads, .kernel = conv_tuning().gemm_kernel});
   } else {
     using Strided = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
     const Strided A(a, m, k, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a_rs, a_cs));
@@ -98,6 +99,15 @@ Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
 bool pointwise(const ConvGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
          g.pad_w == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+// True when the window covers the whole input and there is one output
+// position (DCGAN's 1x1 <-> 4x4 layers): an image's column is the image
+// itself, and each direction is one GEMM over the whole batch (a fully
+// connected layer), instead of per-tap copies of single elements.
+bool whole_image(const ConvGeometry& g) {
+  return g.out_h == 1 && g.out_w == 1 && g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.kernel_h == g.in_h && g.kernel_w == g.in_w;
 }
 
 // Output positions per column block.
@@ -427,6 +437,10 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
   }
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // y [N, O] = x [N, K] w^T [K, O] (+ bias)
+    for (Index n = 0; n < g.batch && bias; ++n) std::copy(bias, bias + O, y + n * O);
+    return gemm(g.batch, O, K, x, K, Index{1}, w, Index{1}, K, bias != nullptr, y, O, threads > 1 ? 0 : 1);
+  }
   if (const Index group = images_per_group(g, threads, sizeof(T)); group > 1)
     return forward_grouped(y, x, w, bias, g, group, threads);
   // Work items: (image, block of output positions).
@@ -457,6 +471,11 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
   if (g.batch * image_in == 0) return;
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // gx [N, K] = gy [N, O] w [O, K] (+ bias per channel)
+    for (Index n = 0; n < g.batch; ++n) fill_channels(gx + n * image_in, bias, C, plane);
+    if (O > 0) gemm(g.batch, K, O, gy, O, Index{1}, w, K, Index{1}, true, gx, K, threads > 1 ? 0 : 1);
+    return;
+  }
   // Work items: (image, group of input channels).
   const Index groups = std::min(C, parts_per_image(g.batch, threads));
   const Index cg = ceil_div(C, groups);
@@ -506,6 +525,9 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
   if (size == 0) return;
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // gw [O, K] = gy^T [O, N] x [N, K]
+    return gemm(O, K, g.batch, gy, Index{1}, O, x, K, Index{1}, false, gw, K, threads > 1 ? 0 : 1);
+  }
   const Index pb = block_positions(g, sizeof(T));
   // acc [O, (c1 - c0) taps] (leading dimension K) += image n's grad_output
   // x its columns for channels [c0, c1).

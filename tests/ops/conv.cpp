@@ -130,6 +130,10 @@ TEST_CASE("conv: fast kernels match the plain-loop references", "[ops][conv]") {
   cases.push_back(restricted);
   // Pointwise (1x1, stride 1): the column matrix is the input itself.
   cases.push_back(geometry({2, 5, 3, 7}, {4, 5, 1, 1}, {}));
+  // The window covers the whole input (one output position): each
+  // direction is one GEMM over the batch.
+  cases.push_back(geometry({3, 4, 4, 4}, {5, 4, 4, 4}, {}));
+  cases.push_back(geometry({2, 3, 3, 5}, {7, 3, 3, 5}, {.stride = {2, 2}}));
 
   for (std::size_t t = 0; t < tunings.size(); ++t) {
     const auto& tuning = tunings[t];
@@ -140,7 +144,7 @@ TEST_CASE("conv: fast kernels match the plain-loop references", "[ops][conv]") {
       // slice; so the threaded settings run on every 16th case of the grid
       // (which still varies stride, padding, kernel and batch) and on all
       // the special ones.
-      if (t > 0 && i % 16 != 0 && i + 4 < cases.size()) continue;
+      if (t > 0 && i % 16 != 0 && i + 6 < cases.size()) continue;
       const auto& g = cases[i];
       INFO(describe(g) << ", block bytes " << tuning.col_block_bytes << ", min flops " << tuning.parallel_min_flops);
       compare_with_reference(g, DType::Float64, 1e-12);
