@@ -12,9 +12,11 @@ Run with Debian's PyTorch (apt-get install python3-torch):
     /usr/bin/python3 benchmarks/compare_pytorch_conv.py            # 2 threads, oneDNN on
     /usr/bin/python3 benchmarks/compare_pytorch_conv.py --threads 1
     /usr/bin/python3 benchmarks/compare_pytorch_conv.py --no-mkldnn  # PyTorch's own im2col + BLAS path
+    /usr/bin/python3 benchmarks/compare_pytorch_conv.py --layers     # every DCGAN layer, per direction
 next to
     OMP_NUM_THREADS=2 build/benchmarks/bench_conv2d
     OMP_NUM_THREADS=2 build/benchmarks/bench_conv_transpose2d
+    (--layers: next to --benchmark_filter=_layer on both)
 
 Times are medians over the timed iterations (wall clock), so a burst of load
 from other processes moves them less than a mean would; cpu_ms is the
@@ -56,6 +58,9 @@ def main():
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds per benchmark")
     parser.add_argument("--no-mkldnn", action="store_true", help="disable oneDNN (MKL-DNN) convolutions")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--layers", action="store_true",
+                        help="every DCGAN layer, each direction alone (as BM_conv2d_layer and "
+                             "BM_conv_transpose2d_layer), instead of the default set")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -73,6 +78,11 @@ def main():
     def run(name, fn, fl):
         wall, cpu, iters = bench(fn, args.min_time)
         rows.append((name, wall * 1e3, cpu * 1e3, iters, fl / wall / 1e9))
+
+    if args.layers:
+        layer_directions(run, dtype)
+        print_rows(rows)
+        return
 
     # conv2d: the DCGAN discriminator layer.
     n, cin, cout, size, k = 64, 64, 128, 32, 4
@@ -126,9 +136,53 @@ def main():
     with torch.no_grad():
         run("conv_transpose2d_small_forward", lambda: tsmall(xt), flops(4, 16, 32, 4, 8, 8))
 
-    print(f"{'benchmark':<36}{'median ms':>11}{'cpu ms':>10}{'iters':>7}{'GFLOP/s':>10}")
+    print_rows(rows)
+
+
+def print_rows(rows):
+    print(f"{'benchmark':<44}{'median ms':>11}{'cpu ms':>10}{'iters':>7}{'GFLOP/s':>10}")
     for name, wall_ms, cpu_ms, iters, gflops in rows:
-        print(f"{name:<36}{wall_ms:>11.2f}{cpu_ms:>10.2f}{iters:>7}{gflops:>10.1f}")
+        print(f"{name:<44}{wall_ms:>11.2f}{cpu_ms:>10.2f}{iters:>7}{gflops:>10.1f}")
+
+
+# The DCGAN layers at batch 64: (in, out, input size, kernel, stride, padding).
+DISCRIMINATOR = [(3, 64, 64, 4, 2, 1), (64, 128, 32, 4, 2, 1), (128, 256, 16, 4, 2, 1), (256, 512, 8, 4, 2, 1)]
+GENERATOR = [(100, 512, 1, 4, 1, 0), (512, 256, 4, 4, 2, 1), (256, 128, 8, 4, 2, 1), (128, 64, 16, 4, 2, 1),
+             (64, 3, 32, 4, 2, 1)]
+
+
+def layer_directions(run, dtype, n=64):
+    """Each direction alone through aten::convolution_backward with one output
+    mask bit (the backend forward uses, oneDNN when enabled), so the three
+    directions are timed as separately as zengen's kernels are."""
+    conv_backward = torch.ops.aten.convolution_backward
+    for transposed, layers in ((False, DISCRIMINATOR), (True, GENERATOR)):
+        for cin, cout, size, k, s, p in layers:
+            x = torch.randn(n, cin, size, size, dtype=dtype)
+            w = torch.randn(*((cin, cout) if transposed else (cout, cin)), k, k, dtype=dtype)
+            with torch.no_grad():
+                y = (torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d)(
+                    x, w, stride=s, padding=p)
+            gy = torch.randn_like(y)
+            # Flops of the conv2d (the adjoint, for a transposed layer): 2 N Cout Cin k k Ho Wo of its smaller side.
+            small = size if transposed else y.shape[-1]
+            fl = flops(n, cin, cout, k, small, small)
+            kind = "conv_transpose2d" if transposed else "conv2d"
+            name = f"{kind} {cin}->{cout}@{size}x{size}"
+
+            def fwd():
+                with torch.no_grad():
+                    if transposed:
+                        torch.nn.functional.conv_transpose2d(x, w, stride=s, padding=p)
+                    else:
+                        torch.nn.functional.conv2d(x, w, stride=s, padding=p)
+
+            def bwd(mask):
+                return lambda: conv_backward(gy, x, w, None, [s, s], [p, p], [1, 1], transposed, [0, 0], 1, mask)
+
+            run(f"{name} forward", fwd, fl)
+            run(f"{name} backward_data", bwd([True, False, False]), fl)
+            run(f"{name} backward_weight", bwd([False, True, False]), fl)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-// conv2d on the CPU: the DCGAN discriminator's middle layer (batch 64,
-// 64 -> 128 channels, 32x32 -> 16x16, kernel 4, stride 2, padding 1),
-// forward and forward + backward through the op, each direction's kernel
-// alone, and the plain-loop reference against the fast kernel on a smaller
-// shape. GFLOP/s counts 2 N O C kh kw Ho Wo per direction (forward,
+// conv2d on the CPU: each direction's kernel alone on every DCGAN
+// discriminator layer (BM_conv2d_layer: batch 64, 3->64@64x64, 64->128@32x32,
+// 128->256@16x16, 256->512@8x8, kernel 4, stride 2, padding 1); the middle
+// layer (64 -> 128 at 32x32) forward and forward + backward through the op;
+// and the plain-loop reference against the fast kernel on a smaller shape. GFLOP/s counts 2 N O C kh kw Ho Wo per direction (forward,
 // backward-data, backward-weight); the PyTorch side is
 // benchmarks/compare_pytorch_conv.py.
 #include <benchmark/benchmark.h>
+
+#include <string>
 
 #include "bench_common.hpp"
 #include "cpu/conv.hpp"
@@ -100,8 +102,39 @@ void BM_conv2d_small_forward(benchmark::State& state) {
   set_gflops(state, g.flops());
 }
 
+// Every DCGAN discriminator layer at batch 64 (64x64 images, k4 s2 p1),
+// each direction's kernel alone; benchmarks/compare_pytorch_conv.py --layers
+// times the same in PyTorch.
+constexpr Layer kDiscriminator[] = {
+    {64, 3, 64, 64, 4, 2, 1}, {64, 64, 128, 32, 4, 2, 1}, {64, 128, 256, 16, 4, 2, 1}, {64, 256, 512, 8, 4, 2, 1}};
+constexpr const char* kDirections[] = {"forward", "backward_data", "backward_weight"};
+
+void BM_conv2d_layer(benchmark::State& state) {
+  const Layer l = kDiscriminator[state.range(0)];
+  const auto g = l.geometry();
+  const auto direction = state.range(1);
+  // Argument 2: the float32 GEMM inside (0: zengen's sgemm, 1: Eigen's, the bar).
+  const zg::cpu::ConvTuning saved = zg::cpu::conv_tuning();
+  zg::cpu::conv_tuning().gemm_kernel = state.range(2) == 1 ? zg::cpu::GemmKernel::Eigen : zg::cpu::GemmKernel::Auto;
+  zg::manual_seed(0);
+  const zg::Tensor x = zg::randn(l.input()), w = zg::randn(l.weight());
+  const zg::Tensor y = zg::randn({g.batch, g.out_channels, g.out_h, g.out_w});
+  for (auto _ : state) {
+    if (direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g);
+    if (direction == 1) zg::cpu::conv2d_backward_data(x, y, w, zg::Tensor(), g);
+    if (direction == 2) zg::cpu::conv2d_backward_weight(w, x, y, g);
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::to_string(l.in_channels) + "->" + std::to_string(l.out_channels) + "@" +
+                 std::to_string(l.size) + "x" + std::to_string(l.size) + " " + kDirections[direction] +
+                 (state.range(2) == 1 ? " (Eigen GEMM)" : ""));
+  zg::cpu::conv_tuning() = saved;
+  set_gflops(state, g.flops());
+}
+
 }  // namespace
 
+BENCHMARK(BM_conv2d_layer)->ArgsProduct({{0, 1, 2, 3}, {0, 1, 2}, {0, 1}})->ArgNames({"layer", "dir", "eigen"})->Unit(benchmark::kMillisecond)->UseRealTime();
 // Argument: 32 or 64 (float32 / float64).
 BENCHMARK(BM_conv2d_forward)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_conv2d_forward_backward)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -21,7 +21,7 @@ packages=(
 # sanitizer and OpenMP runtimes). The test suite needs neither.
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(python3-torch) ;;
+    --bench) packages+=(python3-torch libopenblas-dev) ;;  # OpenBLAS: bench_matmul's SGEMM bar
     --fuzz) packages+=(clang libclang-rt-14-dev libomp-dev) ;;
     *) echo "setup: unknown option $arg (known: --bench, --fuzz)" >&2; exit 2 ;;
   esac

@@ -2,17 +2,46 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/copy.hpp"
 #include "cpu/loops.hpp"
+#include "cpu/vecmath.hpp"
 #include "zengen/ops/functors.hpp"
 
 namespace zengen::cpu {
 
 namespace f = zengen::functors;
 
+namespace {
+
+// Sigmoid, tanh and softplus on contiguous float32 are bound by exp/log, not
+// memory: they run the vectorised cpu::vecmath versions (AVX2) over chunks
+// split across the threads. Returns false when the operands do not fit.
+bool vectorised_activation(Activation kind, const Tensor& out, const Tensor& x) {
+  if (kind == Activation::ReLU || out.dtype() != DType::Float32 || x.dtype() != DType::Float32 ||
+      out.shape() != x.shape() || !out.is_contiguous() || !x.is_contiguous())
+    return false;
+  auto* f = kind == Activation::Sigmoid ? vecmath::sigmoid : kind == Activation::Tanh ? vecmath::tanh : vecmath::softplus;
+  const float* px = x.data<float>();
+  float* py = out.data<float>();
+  const std::int64_t n = out.numel();
+  // exp costs tens of cycles per element: a smaller grain than copies get.
+  const int threads = threads_for(n, 8192);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    f(px + begin, py + begin, end - begin);
+  }
+  return true;
+}
+
+}  // namespace
+
 void activation(Activation kind, const Tensor& out, const Tensor& x) {
+  if (vectorised_activation(kind, out, x)) return;
   dispatch_floating(out.dtype(), "activation", [&]<typename T>() {
     switch (kind) {
       case Activation::ReLU: return map1<T, T>(out, f::ReLU{}, x);
@@ -81,6 +110,46 @@ int threads_for_units(std::int64_t units, std::int64_t work_per_unit) {
 // enough that the per-column max/sum buffers stay in L1.
 constexpr std::int64_t kColumnChunk = 512;
 
+// Elements of a row handled per call of the vectorised exp.
+constexpr std::int64_t kExpChunk = 256;
+
+// sum_j exp(x[j] - shift); float32 through vecmath::exp in chunks.
+template <typename T>
+T sum_exp_shifted(const T* x, std::int64_t n, T shift) {
+  T sum = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    alignas(32) float chunk[kExpChunk];
+    for (std::int64_t j0 = 0; j0 < n; j0 += kExpChunk) {
+      const std::int64_t len = std::min(kExpChunk, n - j0);
+      for (std::int64_t j = 0; j < len; ++j) chunk[j] = x[j0 + j] - shift;
+      vecmath::exp(chunk, chunk, len);
+#pragma omp simd reduction(+ : sum)
+      for (std::int64_t j = 0; j < len; ++j) sum += chunk[j];
+    }
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t j = 0; j < n; ++j) sum += std::exp(x[j] - shift);
+  }
+  return sum;
+}
+
+// out[j] = g[j] - exp(y[j]) * sum; float32 through vecmath::exp in chunks.
+template <typename T>
+void subtract_exp_scaled(T* out, const T* g, const T* y, std::int64_t n, T sum) {
+  if constexpr (std::is_same_v<T, float>) {
+    alignas(32) float chunk[kExpChunk];
+    for (std::int64_t j0 = 0; j0 < n; j0 += kExpChunk) {
+      const std::int64_t len = std::min(kExpChunk, n - j0);
+      vecmath::exp(y + j0, chunk, len);
+#pragma omp simd
+      for (std::int64_t j = 0; j < len; ++j) out[j0 + j] = g[j0 + j] - chunk[j] * sum;
+    }
+  } else {
+#pragma omp simd
+    for (std::int64_t j = 0; j < n; ++j) out[j] = g[j] - std::exp(y[j]) * sum;
+  }
+}
+
 template <typename T>
 void log_softmax_kernel(T* out, const T* x, const Extents& e) {
   const std::int64_t n = e.n, inner = e.inner;
@@ -92,9 +161,7 @@ void log_softmax_kernel(T* out, const T* x, const Extents& e) {
       T* yr = out + row * n;
       T mx = -std::numeric_limits<T>::infinity();
       for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, xr[j]);
-      T sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (std::int64_t j = 0; j < n; ++j) sum += std::exp(xr[j] - mx);
+      const T sum = sum_exp_shifted(xr, n, mx);
       // (x - max) - log(sum), not x - (max + log(sum)): near a large max the
       // latter rounds log(sum) to max's precision.
       const T log_sum = std::log(sum);
@@ -143,8 +210,7 @@ void log_softmax_backward_kernel(T* out, const T* g, const T* y, const Extents& 
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (std::int64_t j = 0; j < n; ++j) sum += gr[j];
-#pragma omp simd
-      for (std::int64_t j = 0; j < n; ++j) outr[j] = gr[j] - std::exp(yr[j]) * sum;
+      subtract_exp_scaled(outr, gr, yr, n, sum);
     }
     return;
   }

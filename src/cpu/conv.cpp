@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu/gemm.hpp"
+
 namespace zengen::cpu {
 
 ConvTuning& conv_tuning() {
@@ -39,6 +41,28 @@ ConstMatrixMap<T> matrix(const T* p, Index rows, Index cols, Index ld) {
   return ConstMatrixMap<T>(p, rows, cols, Eigen::OuterStride<>(ld));
 }
 
+// C[m, n] (row-major, leading dimension ldc) = A[m, k] B[k, n] (+ C when
+// accumulate), single-threaded (the callers split the work themselves). A
+// and B are strided views (row stride, column stride): float32 runs
+// zengen's packed SGEMM, which reads transposed operands in place; float64
+// maps them onto Eigen.
+// `threads` 0 lets the GEMM split itself (outside any parallel region).
+template <typename T>
+void gemm(Index m, Index n, Index k, const T* a, Index a_rs, Index a_cs, const T* b, Index b_rs, Index b_cs,
+          bool accumulate, T* c, Index ldc, int threads = 1) {
+  if constexpr (std::is_same_v<T, float>) {
+    sgemm(m, n, k, 1.0f, {a, a_rs, a_cs}, {b, b_rs, b_cs}, accumulate ? 1.0f : 0.0f, c, ldc,
+          {.threads = threads, .kernel = conv_tuning().gemm_kernel});
+  } else {
+    using Strided = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+    const Strided A(a, m, k, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(a_rs, a_cs));
+    const Strided B(b, k, n, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(b_rs, b_cs));
+    auto C = matrix(c, m, n, ldc);
+    if (accumulate) C.noalias() += A * B;
+    else C.noalias() = A * B;
+  }
+}
+
 // ---- workspace ----
 
 // Thread-local growing buffers, one per Slot. OpenMP keeps its worker threads
@@ -50,6 +74,7 @@ enum Slot : std::size_t {
   kColumns,    // a column block
   kPadded,     // the zero-padded input rows a column block reads
   kWeightAux,  // a partial weight gradient, or the transposed weight
+  kGathered,   // grouped images: their output (gradient) side side by side
   kSlots
 };
 
@@ -74,6 +99,15 @@ Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
 bool pointwise(const ConvGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
          g.pad_w == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+// True when the window covers the whole input and there is one output
+// position (DCGAN's 1x1 <-> 4x4 layers): an image's column is the image
+// itself, and each direction is one GEMM over the whole batch (a fully
+// connected layer), instead of per-tap copies of single elements.
+bool whole_image(const ConvGeometry& g) {
+  return g.out_h == 1 && g.out_w == 1 && g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.kernel_h == g.in_h && g.kernel_w == g.in_w;
 }
 
 // Output positions per column block.
@@ -190,12 +224,13 @@ void add_back(const PaddedRows<T>& b, T* x, const ConvGeometry& g, Index c0, Ind
 // column p - p0 holds the (padded) input under tap (i, j) of the window of
 // output position p.
 template <typename T>
-void im2col(const PaddedRows<const T>& x, T* col, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
-  const Index len = p1 - p0, sw = g.stride_w;
+void im2col(const PaddedRows<const T>& x, T* col, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1,
+            Index ld) {
+  const Index sw = g.stride_w;
   for (Index c = c0; c < c1; ++c)
     for (Index i = 0; i < g.kernel_h; ++i)
       for (Index j = 0; j < g.kernel_w; ++j) {
-        T* dst = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        T* dst = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * ld;
         const T* src = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
         for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
           gather(dst + at, src + oh * g.stride_h * x.row_stride + ow0 * sw, ow1 - ow0, sw);
@@ -207,8 +242,9 @@ void im2col(const PaddedRows<const T>& x, T* col, const ConvGeometry& g, Index p
 // adjoint of im2col. Channels never share memory, so disjoint channel
 // ranges can run in parallel.
 template <typename T>
-void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
-  const Index len = p1 - p0, sw = g.stride_w;
+void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1,
+            Index ld) {
+  const Index sw = g.stride_w;
   // Stride 2, dilation 1: taps j and j + 1 fill the even and odd columns of
   // one contiguous run, added together as interleaved pairs (a strided
   // store alone does not vectorise).
@@ -216,10 +252,10 @@ void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p
   for (Index c = c0; c < c1; ++c)
     for (Index i = 0; i < g.kernel_h; ++i)
       for (Index j = 0; j < g.kernel_w; ++j) {
-        const T* src = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * len;
+        const T* src = col + (((c - c0) * g.kernel_h + i) * g.kernel_w + j) * ld;
         T* dst = x.data + (c - c0) * x.plane + (i * g.dilation_h - x.first_row) * x.row_stride + j * g.dilation_w;
         if (pairs && j + 1 < g.kernel_w) {
-          const T* next = src + len;
+          const T* next = src + ld;
           for_each_run(g.out_w, p0, p1, [&](Index oh, Index ow0, Index ow1, Index at) {
             T* __restrict d = dst + oh * g.stride_h * x.row_stride + ow0 * 2;
             const T* __restrict a = src + at;
@@ -238,21 +274,28 @@ void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p
       }
 }
 
-// Columns of image x for positions [p0, p1) and channels [c0, c1), into the
-// thread's column block; returns it.
+// Columns of image x for positions [p0, p1) and channels [c0, c1), into
+// `block` with rows ld apart.
+template <typename T>
+void columns_into(T* block, Index ld, const T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/true);
+  im2col(padded, block, g, p0, p1, c0, c1, ld);
+}
+
+// The same into the thread's column block (rows p1 - p0 long); returns it.
 template <typename T>
 T* columns(const T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
-  const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/true);
   T* block = workspace<T>(kColumns, static_cast<std::size_t>((c1 - c0) * g.kernel_h * g.kernel_w * (p1 - p0)));
-  im2col(padded, block, g, p0, p1, c0, c1);
+  columns_into(block, p1 - p0, x, g, p0, p1, c0, c1);
   return block;
 }
 
-// Adds a column block for positions [p0, p1) and channels [c0, c1) into image x.
+// Adds a column block (rows ld apart) for positions [p0, p1) and channels
+// [c0, c1) into image x.
 template <typename T>
-void add_columns(const T* block, T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
+void add_columns(const T* block, Index ld, T* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1) {
   const auto padded = padded_rows(x, g, p0, p1, c0, c1, /*fill=*/false);
-  col2im(block, padded, g, p0, p1, c0, c1);
+  col2im(block, padded, g, p0, p1, c0, c1, ld);
   if (has_padding(g)) add_back(padded, x, g, c0, c1);
 }
 
@@ -303,6 +346,86 @@ void fill_channels(T* x, const T* bias, Index C, Index plane) {
 
 // ---- the fast kernels ----
 
+// Images with few output positions (the deep DCGAN layers: 4x4, 1x1) make
+// thin GEMMs: a product with P columns repacks the whole weight (forward,
+// backward-data) or reads and writes the whole weight gradient
+// (backward-weight) for only P columns. Such images are taken in groups, so
+// one GEMM sees group * P columns: the columns of several images side by
+// side, and their output (gradient) gathered the same way.
+constexpr Index kGroupPositions = 256;
+
+// Images per group: enough for kGroupPositions columns, few enough that
+// every thread gets a group and the column block stays within its budget;
+// 1 means no grouping.
+Index images_per_group(const ConvGeometry& g, int threads, std::size_t element) {
+  const Index P = g.positions(), K = g.patch();
+  if (P == 0 || K == 0 || P >= kGroupPositions / 2 || pointwise(g)) return 1;
+  Index group = std::min(kGroupPositions / P, ceil_div(g.batch, threads));
+  const Index budget = static_cast<Index>(conv_tuning().col_block_bytes) / std::max<Index>(1, P * K * static_cast<Index>(element));
+  return std::max<Index>(1, std::min(group, budget));
+}
+
+// dst [O, count P] (rows count P long) = images [n0, n0 + count) of a
+// [N, O, P] tensor, side by side; and the way back.
+template <typename T>
+void gather_images(T* dst, const T* src, Index n0, Index count, Index O, Index P) {
+  for (Index n = 0; n < count; ++n)
+    for (Index o = 0; o < O; ++o)
+      std::memcpy(dst + o * count * P + n * P, src + ((n0 + n) * O + o) * P, sizeof(T) * static_cast<std::size_t>(P));
+}
+
+template <typename T>
+void forward_grouped(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g, Index group, int threads) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions();
+  const Index image_in = g.in_channels * g.in_h * g.in_w;
+  for_items(ceil_div(g.batch, group), threads, [&](Index item) {
+    const Index n0 = item * group, count = std::min(group, g.batch - n0), width = count * P;
+    T* cols = workspace<T>(kColumns, static_cast<std::size_t>(K * width));
+    for (Index n = 0; n < count; ++n) columns_into(cols + n * P, width, x + (n0 + n) * image_in, g, 0, P, 0, g.in_channels);
+    T* out = workspace<T>(kGathered, static_cast<std::size_t>(O * width));
+    gemm(O, width, K, w, K, Index{1}, static_cast<const T*>(cols), width, Index{1}, false, out, width);
+    for (Index n = 0; n < count; ++n)
+      for (Index o = 0; o < O; ++o) {
+        const T* s = out + o * width + n * P;
+        T* d = y + ((n0 + n) * O + o) * P;
+        const T b = bias ? bias[o] : T(0);
+        for (Index p = 0; p < P; ++p) d[p] = s[p] + b;
+      }
+  });
+}
+
+template <typename T>
+void backward_data_grouped(T* gx, const T* gy, const T* wt, Index wt_rs, Index wt_cs, const T* bias,
+                           const ConvGeometry& g, Index group, int threads) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
+  const Index plane = g.in_h * g.in_w;
+  for_items(ceil_div(g.batch, group), threads, [&](Index item) {
+    const Index n0 = item * group, count = std::min(group, g.batch - n0), width = count * P;
+    T* grads = workspace<T>(kGathered, static_cast<std::size_t>(O * width));
+    gather_images(grads, gy, n0, count, O, P);
+    T* block = workspace<T>(kColumns, static_cast<std::size_t>(K * width));
+    gemm(K, width, O, wt, wt_rs, wt_cs, static_cast<const T*>(grads), width, Index{1}, false, block, width);
+    for (Index n = 0; n < count; ++n) {
+      T* gxn = gx + (n0 + n) * C * plane;
+      fill_channels(gxn, bias, C, plane);
+      add_columns(static_cast<const T*>(block) + n * P, width, gxn, g, 0, P, 0, C);
+    }
+  });
+}
+
+// acc [O, K] += the weight gradient of images [n0, n0 + count).
+template <typename T>
+void accumulate_weight_grouped(T* acc, const T* x, const T* gy, const ConvGeometry& g, Index n0, Index count) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), width = count * P;
+  const Index image_in = g.in_channels * g.in_h * g.in_w;
+  T* cols = workspace<T>(kColumns, static_cast<std::size_t>(K * width));
+  for (Index n = 0; n < count; ++n) columns_into(cols + n * P, width, x + (n0 + n) * image_in, g, 0, P, 0, g.in_channels);
+  T* grads = workspace<T>(kGathered, static_cast<std::size_t>(O * width));
+  gather_images(grads, gy, n0, count, O, P);
+  gemm(O, K, width, static_cast<const T*>(grads), width, Index{1}, static_cast<const T*>(cols), Index{1}, width, true,
+       acc, K);
+}
+
 template <typename T>
 void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
   const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
@@ -314,10 +437,15 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
   }
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // y [N, O] = x [N, K] w^T [K, O] (+ bias)
+    for (Index n = 0; n < g.batch && bias; ++n) std::copy(bias, bias + O, y + n * O);
+    return gemm(g.batch, O, K, x, K, Index{1}, w, Index{1}, K, bias != nullptr, y, O, threads > 1 ? 0 : 1);
+  }
+  if (const Index group = images_per_group(g, threads, sizeof(T)); group > 1)
+    return forward_grouped(y, x, w, bias, g, group, threads);
   // Work items: (image, block of output positions).
   const Index blocks = std::max(ceil_div(P, block_positions(g, sizeof(T))), std::min(P, parts_per_image(g.batch, threads)));
   const Index pb = ceil_div(P, blocks);
-  const auto W = matrix(w, O, K, K);
   for_items(g.batch * blocks, threads, [&](Index item) {
     const Index n = item / blocks, p0 = item % blocks * pb, len = std::min(pb, P - p0);
     if (len <= 0) return;
@@ -329,13 +457,9 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
       cols = columns(xn, g, p0, p0 + len, 0, C);
       ld = len;
     }
-    auto Y = matrix(yn + p0, O, len, P);
-    if (bias) {
+    if (bias)
       for (Index o = 0; o < O; ++o) std::fill(yn + o * P + p0, yn + o * P + p0 + len, bias[o]);
-      Y.noalias() += W * matrix(cols, K, len, ld);
-    } else {
-      Y.noalias() = W * matrix(cols, K, len, ld);
-    }
+    gemm(O, len, K, w, K, Index{1}, cols, ld, Index{1}, bias != nullptr, yn + p0, P);
   });
 }
 
@@ -347,14 +471,29 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
   if (g.batch * image_in == 0) return;
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // gx [N, K] = gy [N, O] w [O, K] (+ bias per channel)
+    for (Index n = 0; n < g.batch; ++n) fill_channels(gx + n * image_in, bias, C, plane);
+    if (O > 0) gemm(g.batch, K, O, gy, O, Index{1}, w, K, Index{1}, true, gx, K, threads > 1 ? 0 : 1);
+    return;
+  }
   // Work items: (image, group of input channels).
   const Index groups = std::min(C, parts_per_image(g.batch, threads));
   const Index cg = ceil_div(C, groups);
   const Index pb = block_positions(g, sizeof(T));
-  // The weight transposed once, [K, O]: Eigen would otherwise repack the
-  // transposed (row-major) weight for every image, a slow strided copy.
-  T* wt = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
-  matrix(wt, K, O, O) = matrix(w, O, K, K).transpose();
+  // The transposed weight [K, O] as a strided view of w: sgemm packs it in
+  // place; for Eigen it is transposed once up front, since Eigen would
+  // otherwise repack the strided view for every image, a slow copy.
+  const T* wt = w;
+  Index wt_rs = 1, wt_cs = K;
+  if constexpr (!std::is_same_v<T, float>) {
+    T* buffer = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
+    matrix(buffer, K, O, O) = matrix(w, O, K, K).transpose();
+    wt = buffer;
+    wt_rs = O;
+    wt_cs = 1;
+  }
+  if (const Index group = images_per_group(g, threads, sizeof(T)); group > 1 && O > 0)
+    return backward_data_grouped(gx, gy, wt, wt_rs, wt_cs, bias, g, group, threads);
   for_items(g.batch * groups, threads, [&](Index item) {
     const Index n = item / groups, c0 = item % groups * cg, c1 = std::min(C, c0 + cg);
     if (c0 >= c1) return;
@@ -364,16 +503,15 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
     if (K == 0 || P == 0 || O == 0) return;
     // This group's rows of the transposed weight: [(c1 - c0) taps, O].
     const Index rows = (c1 - c0) * taps;
-    const auto Wt = matrix(static_cast<const T*>(wt) + c0 * taps * O, rows, O, O);
+    const T* wt_group = wt + c0 * taps * wt_rs;
     for (Index p0 = 0; p0 < P; p0 += pb) {
       const Index len = std::min(pb, P - p0);
-      const auto G = matrix(gyn + p0, O, len, P);
       if (direct) {
-        matrix(gxn + c0 * plane + p0, rows, len, P).noalias() += Wt * G;
+        gemm(rows, len, O, wt_group, wt_rs, wt_cs, gyn + p0, P, Index{1}, true, gxn + c0 * plane + p0, P);
       } else {
         T* block = workspace<T>(kColumns, static_cast<std::size_t>(rows * len));
-        matrix(block, rows, len, len).noalias() = Wt * G;
-        add_columns(block, gxn, g, p0, p0 + len, c0, c1);
+        gemm(rows, len, O, wt_group, wt_rs, wt_cs, gyn + p0, P, Index{1}, false, block, len);
+        add_columns(block, len, gxn, g, p0, p0 + len, c0, c1);
       }
     }
   });
@@ -387,6 +525,9 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
   if (size == 0) return;
   const bool direct = pointwise(g);
   const int threads = call_threads(g);
+  if (whole_image(g)) {  // gw [O, K] = gy^T [O, N] x [N, K]
+    return gemm(O, K, g.batch, gy, Index{1}, O, x, K, Index{1}, false, gw, K, threads > 1 ? 0 : 1);
+  }
   const Index pb = block_positions(g, sizeof(T));
   // acc [O, (c1 - c0) taps] (leading dimension K) += image n's grad_output
   // x its columns for channels [c0, c1).
@@ -394,7 +535,6 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
     const T* xn = x + n * image_in;
     const T* gyn = gy + n * image_out;
     const Index rows = (c1 - c0) * taps;
-    auto A = matrix(acc + c0 * taps, O, rows, K);
     for (Index p0 = 0; p0 < P; p0 += pb) {
       const Index len = std::min(pb, P - p0);
       const T* cols = xn + c0 * P + p0;  // pointwise: input rows are the columns
@@ -403,7 +543,8 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
         cols = columns(xn, g, p0, p0 + len, c0, c1);
         ld = len;
       }
-      A.noalias() += matrix(gyn + p0, O, len, P) * matrix(cols, rows, len, ld).transpose();
+      // acc [O, rows] += grad_output block [O, len] x columns^T [len, rows].
+      gemm(O, rows, len, gyn + p0, P, Index{1}, cols, Index{1}, ld, true, acc + c0 * taps, K);
     }
   };
   if (parts_per_image(g.batch, threads) > 1 && C > 1) {
@@ -418,10 +559,16 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
     });
     return;
   }
+  // Work items: images, or groups of images with few positions each.
+  const Index group = images_per_group(g, threads, sizeof(T)), items = ceil_div(g.batch, group);
+  auto accumulate_item = [&](T* acc, Index item) {
+    if (group == 1) return accumulate(acc, item, 0, C);
+    accumulate_weight_grouped(acc, x, gy, g, item * group, std::min(group, g.batch - item * group));
+  };
   if (threads <= 1) {
     std::fill(gw, gw + size, T(0));
     for_items(1, 1, [&](Index) {
-      for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, 0, C);
+      for (Index item = 0; item < items; ++item) accumulate_item(gw, item);
     });
     return;
   }
@@ -438,7 +585,7 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
     partial[static_cast<std::size_t>(t)] = acc;
     std::fill(acc, acc + size, T(0));
 #pragma omp for schedule(static)
-    for (Index n = 0; n < g.batch; ++n) accumulate(acc, n, 0, C);
+    for (Index item = 0; item < items; ++item) accumulate_item(acc, item);
     // (the loop's implicit barrier: every partial sum is complete)
     const Index begin = size * t / nt, end = size * (t + 1) / nt;
     for (int u = 1; u < nt; ++u) {

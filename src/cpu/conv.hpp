@@ -12,10 +12,12 @@
 //
 // The fast versions lower the convolution to matrix products: per image,
 // the input patches are unrolled into a column matrix [C kh kw, Ho Wo]
-// (im2col, by blocks of output positions so a block stays in cache), and
-// Eigen's GEMM multiplies it with the weight seen as [O, C kh kw]; the
+// (im2col, by blocks of output positions so a block stays in cache), and a
+// GEMM multiplies it with the weight seen as [O, C kh kw]; the
 // backward-data direction multiplies by the transposed weight and scatters
-// the columns back (col2im). A 1x1 kernel with stride 1 and no padding uses
+// the columns back (col2im). The GEMM is zengen's packed SGEMM for float32
+// (cpu/gemm.hpp; it reads the transposed weight and the transposed columns
+// of backward-weight in place) and Eigen's for float64. A 1x1 kernel with stride 1 and no padding uses
 // the input itself as the column matrix. Each call opens at most one OpenMP
 // parallel region: large batches split over images, smaller ones also split
 // each image (forward by blocks of output positions, the backward
@@ -34,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu/gemm.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::cpu {
@@ -80,6 +83,9 @@ struct ConvTuning {
   /// one core): for them a fork/join gains little, and on a machine shared
   /// with other processes it can cost a whole scheduler slice.
   double parallel_min_flops = 2e7;
+  /// The float32 GEMM kernel (cpu/gemm.hpp): Auto picks the best this CPU
+  /// runs; Eigen gives the Eigen-GEMM path as a bar for the benchmarks.
+  GemmKernel gemm_kernel = GemmKernel::Auto;
 };
 ConvTuning& conv_tuning();
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/copy.hpp"
+#include "cpu/gemm.hpp"
 
 namespace zengen::cpu {
 
@@ -136,6 +137,46 @@ bool rows_fold(const BatchOffsets& off, std::int64_t n, const MatrixLayout& la) 
   return true;
 }
 
+// float32 through zengen's own packed SGEMM (cpu/gemm.hpp), which reads any
+// strides itself: no compaction, no layout cases. The batch split mirrors
+// gemm_batches: many small products each on one thread, otherwise one
+// product at a time, each split across the threads by sgemm.
+void sgemm_matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
+  BatchOffsets off = batch_offsets(out, a, b);
+  Sizes size{out.size(-2), a.size(-1), out.size(-1)};
+  const MatrixLayout la = layout_of(a);
+  if (rows_fold(off, size.n, la)) {
+    size.n *= off.count;
+    off = BatchOffsets{};
+    off.a = off.b = {0};
+  }
+  const auto [n, k, m] = size;
+  float* po = static_cast<float*>(out.data_ptr());
+  const float* pa = static_cast<const float*>(a.data_ptr());
+  const float* pb = static_cast<const float*>(b.data_ptr());
+  // After a row fold, a's rows are la.outer_stride apart (a size-1 dim's
+  // stride is arbitrary, so take the layout's, not the tensor's).
+  const std::int64_t a_rs = la.layout == Layout::RowMajor ? la.outer_stride : a.stride(-2);
+  const std::int64_t a_cs = la.layout == Layout::RowMajor ? 1 : a.stride(-1);
+  auto product = [&](std::int64_t i, int threads) {
+    const auto s = static_cast<std::size_t>(i);
+    sgemm(n, m, k, 1.0f, {pa + off.a[s], a_rs, a_cs}, {pb + off.b[s], b.stride(-2), b.stride(-1)}, 0.0f,
+          po + i * n * m, m, {.threads = threads});
+  };
+  const double work = static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k);
+  const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const bool over_batches = max_threads > 1 && off.count > 1 &&
+                            (work < kSmallProduct || off.count >= 4 * max_threads) &&
+                            work * static_cast<double>(off.count) >= 65536.0;
+  if (!over_batches) {
+    for (std::int64_t i = 0; i < off.count; ++i) product(i, 0);
+    return;
+  }
+  const int threads = static_cast<int>(std::min<std::int64_t>(max_threads, off.count));
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t i = 0; i < off.count; ++i) product(i, 1);
+}
+
 template <typename T>
 void eigen_matmul(const Tensor& out, Tensor a, Tensor b) {
   MatrixLayout la = layout_of(a), lb = layout_of(b);
@@ -199,6 +240,10 @@ void matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
   if (out.numel() == 0) return;
   if (a.size(-1) == 0) {  // empty sums
     fill(out, 0.0);
+    return;
+  }
+  if (out.dtype() == DType::Float32) {
+    sgemm_matmul(out, a, b);
     return;
   }
   dispatch_floating(out.dtype(), "matmul", [&]<typename T>() { eigen_matmul<T>(out, a, b); });

@@ -12,8 +12,10 @@ namespace zengen::cpu {
 
 /// The plain triple loop, kept as the reference the tests compare against.
 void matmul_reference(const Tensor& out, const Tensor& a, const Tensor& b);
-/// The fast path: Eigen's GEMM on the operands in place where their strides
-/// allow, threaded with OpenMP (OMP_NUM_THREADS).
+/// The fast path, threaded with OpenMP (OMP_NUM_THREADS): float32 through
+/// zengen's packed SGEMM (cpu/gemm.hpp; Eigen where the CPU lacks AVX2/FMA),
+/// float64 through Eigen's GEMM on the operands in place where their strides
+/// allow.
 void matmul(const Tensor& out, const Tensor& a, const Tensor& b);
 
 }  // namespace zengen::cpu

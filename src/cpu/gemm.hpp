@@ -1,0 +1,69 @@
+// Internal: zengen's own single-precision GEMM, C = alpha A B + beta C.
+//
+// The classic packed design (Goto / BLIS): B is copied, KC rows by NC
+// columns at a time, into panels NR columns wide that stay in L3/L2; A is
+// copied, MC rows by KC at a time, into panels MR rows tall that stay in L2;
+// a register-blocked micro-kernel then multiplies one MR x KC panel of A by
+// one KC x NR panel of B into an MR x NR tile of C held in registers. The
+// copies turn any operand layout (row-major, transposed, strided) into the
+// contiguous order the micro-kernel streams, and zero-pad the edges, so the
+// micro-kernel is one loop with no special cases; edge tiles of C go
+// through a small buffer.
+//
+// Micro-kernels (chosen at run time from the CPU, cpuid):
+//   avx2    6 x 16, AVX2 + FMA: 12 ymm accumulators (6 rows x 2 vectors),
+//           2 for the B row, 1 for the broadcast A value = 15 of the 16 ymm
+//           registers. 12 independent FMA chains cover the 2 FMA pipes x
+//           4-5 cycles of latency on Zen 2 / Haswell; per k step it loads
+//           2 vectors and broadcasts 6 scalars for 12 FMAs, below the 2
+//           loads per cycle the core can issue.
+//   avx512  12 x 32, AVX-512F: 24 zmm accumulators + 2 + 1 of 32 registers.
+//           Compiled with a target attribute and only run where cpuid says
+//           AVX-512F is present (not on the development machine: it is
+//           tested only where the CPU has it).
+//   eigen   no AVX2/FMA (or not x86-64): Eigen's GEMM does the product.
+//
+// Threads: C is cut into one rectangle per thread (a grid over its rows and
+// columns, in whole micro-tiles), and each thread runs the packed loops on
+// its rectangle with its own thread-local packing buffers, so there is no
+// barrier inside a product. Inside an OpenMP parallel region (conv splits by
+// images itself) a product runs on the calling thread only.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace zengen::cpu {
+
+/// A read-only strided float matrix view: element (r, c) is at
+/// data[r * row_stride + c * col_stride]. A transposed matrix is the same
+/// memory with the two strides swapped.
+struct ConstMatrixF {
+  const float* data;
+  std::int64_t row_stride, col_stride;
+};
+
+enum class GemmKernel { Auto, Avx2, Avx512, Eigen };
+
+/// Whether `kernel` can run on this CPU (Auto and Eigen always can).
+bool gemm_kernel_available(GemmKernel kernel);
+/// The kernel Auto picks here: Avx512, else Avx2, else Eigen.
+GemmKernel gemm_best_kernel();
+std::string_view gemm_kernel_name(GemmKernel kernel);
+
+struct GemmOptions {
+  /// Threads that may split the product: 0 = automatic (omp_get_max_threads()
+  /// for products large enough to pay for a fork, one inside a parallel
+  /// region), otherwise at most this many.
+  int threads = 0;
+  GemmKernel kernel = GemmKernel::Auto;
+};
+
+/// C[m, n] = alpha * A[m, k] B[k, n] + beta * C, where C is row-major with
+/// leading dimension ldc (C[i, j] at c[i * ldc + j]). With beta == 0, C is
+/// only written (NaNs or garbage in it do not propagate). A and B may have
+/// any strides (transposed or strided views need no copy of their own).
+void sgemm(std::int64_t m, std::int64_t n, std::int64_t k, float alpha, ConstMatrixF a, ConstMatrixF b, float beta,
+           float* c, std::int64_t ldc, GemmOptions options = {});
+
+}  // namespace zengen::cpu
