@@ -49,6 +49,20 @@ ALIASES = {
     ("bench_conv2d", "BM_conv2d_kernel_backward_weight/32"): "conv2d_backward_weight/n:64/cin:64/cout:128/hw:32",
     ("bench_conv_transpose2d", "BM_conv_transpose2d_forward/32"): "conv_transpose2d_forward/n:64/cin:128/cout:64/hw:16",
 }
+# The per-layer programs (BM_conv2d_layer, BM_conv_transpose2d_layer): argument
+# `layer` indexes their tables of DCGAN layers (batch 64), `dir` the direction,
+# and `eigen:1` is the Eigen-GEMM bar (not paired with PyTorch).
+_DIRECTIONS = ("forward", "backward_data", "backward_weight")
+_CONV_LAYERS = [(3, 64, 64), (64, 128, 32), (128, 256, 16), (256, 512, 8)]
+_CONV_TRANSPOSE_LAYERS = [(100, 512, 1), (512, 256, 4), (256, 128, 8), (128, 64, 16), (64, 3, 32)]
+for _i, (_cin, _cout, _hw) in enumerate(_CONV_LAYERS):
+    for _d, _direction in enumerate(_DIRECTIONS):
+        ALIASES[("bench_conv2d", f"BM_conv2d_layer/layer:{_i}/dir:{_d}/eigen:0")] = \
+            f"conv2d_{_direction}/n:64/cin:{_cin}/cout:{_cout}/hw:{_hw}"
+for _i, (_cin, _cout, _hw) in enumerate(_CONV_TRANSPOSE_LAYERS):
+    for _d, _direction in enumerate(_DIRECTIONS):
+        ALIASES[("bench_conv_transpose2d", f"BM_conv_transpose2d_layer/layer:{_i}/dir:{_d}/eigen:0")] = \
+            f"conv_transpose2d_{_direction}/n:64/cin:{_cin}/cout:{_cout}/hw:{_hw}"
 
 SUFFIX = re.compile(r"/(iterations:\d+|real_time|manual_time|min_time:[0-9.]+s?|repeats:\d+|threads:\d+)")
 LAYER = re.compile(r"^(conv2d|conv_transpose2d)_(forward|backward_data|backward_weight)/n:(\d+)/cin:(\d+)/cout:(\d+)/hw:(\d+)$")
