@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "zengen/zengen.hpp"
@@ -35,4 +36,42 @@ TEST_CASE("cuda: a float32 tensor keeps its values on a round trip to the GPU", 
     INFO("element " << i);
     CHECK(got[i] == values[i]);
   }
+}
+
+TEST_CASE("cuda: the caching allocator reuses a freed block without cudaMalloc", "[cuda][allocator]") {
+  zg::cuda_allocator::empty_cache();
+  const auto before = zg::cuda_allocator::stats(0);
+  {
+    const zg::Tensor a = zg::zeros({1 << 20}, {.device = zg::Device::cuda()});  // 4 MiB
+    CHECK(zg::cuda_allocator::stats(0).bytes_in_use >= before.bytes_in_use + (4u << 20));
+  }
+  const auto freed = zg::cuda_allocator::stats(0);
+  CHECK(freed.bytes_cached >= (4u << 20));
+  {
+    const zg::Tensor b = zg::zeros({1 << 20}, {.device = zg::Device::cuda()});
+    const auto reused = zg::cuda_allocator::stats(0);
+    CHECK(reused.system_allocations == freed.system_allocations);
+    CHECK(reused.cache_hits > freed.cache_hits);
+  }
+  zg::cuda_allocator::empty_cache();
+  CHECK(zg::cuda_allocator::stats(0).bytes_cached == 0);
+}
+
+TEST_CASE("cuda: out of memory names the bytes asked and free", "[cuda][allocator]") {
+  try {
+    const zg::Tensor huge = zg::empty({std::int64_t{1} << 40}, {.device = zg::Device::cuda()});  // 4 TiB
+    FAIL("a 4 TiB allocation succeeded");
+  } catch (const zg::DeviceError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("out of memory allocating 4398046511104 bytes") != std::string::npos);
+    CHECK(msg.find("bytes free") != std::string::npos);
+  }
+}
+
+TEST_CASE("cuda: large host-to-device copies through the pinned buffers keep every byte", "[cuda][device]") {
+  const zg::Tensor host = zg::arange(0, 3'000'001, 1, {.dtype = zg::DType::Float32});  // 12 MB: 3+ chunks
+  const zg::Tensor back = host.to(zg::Device::cuda()).to(zg::Device::cpu());
+  REQUIRE(back.to_vector<float>() == host.to_vector<float>());
+  zg::synchronize(zg::Device::cuda());
 }
