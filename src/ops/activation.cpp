@@ -1,7 +1,7 @@
 #include "zengen/ops/activation.hpp"
 
-#include "cpu/activation.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/reduction.hpp"
 
@@ -14,9 +14,8 @@ namespace {
 
 Tensor activation_forward(const char* op, cpu::Activation kind, const Tensor& x) {
   check_floating(x, op);
-  check_cpu(x, op);
   Tensor out = empty_as(x, x.shape());
-  cpu::activation(kind, out, x);
+  kernels::activation(kind, out, x);
   return out;
 }
 
@@ -40,19 +39,18 @@ Tensor relu(const Tensor& x) {
 
 Tensor leaky_relu(const Tensor& x, double slope) {
   check_floating(x, "leaky_relu");
-  check_cpu(x, "leaky_relu");
   Tensor out = empty_as(x, x.shape());
-  cpu::leaky_relu(out, x, slope);
+  kernels::leaky_relu(out, x, slope);
   return record("leaky_relu", out, {&x},
                 [x = x.detach(), slope](const Tensor& g) { return Grads{leaky_relu_backward(g, x, slope)}; });
 }
 
 Tensor leaky_relu_backward(const Tensor& grad, const Tensor& x, double slope) {
-  check_pair(grad, x, "leaky_relu_backward");
+  check_same(grad, x, "leaky_relu_backward");
   ZENGEN_CHECK(grad.shape() == x.shape(), ShapeError, "leaky_relu_backward: grad has shape ", grad.shape(),
                " but x has shape ", x.shape());
   Tensor out = empty_as(x, x.shape());
-  cpu::leaky_relu_backward(out, grad, x, slope);
+  kernels::leaky_relu_backward(out, grad, x, slope);
   // Linear in grad, piecewise constant in x: the gradient w.r.t. grad is the
   // same op again, and x gets none.
   return record("leaky_relu_backward", out, {&grad, &x}, [x = x.detach(), slope](const Tensor& gg) {
@@ -67,7 +65,7 @@ Tensor sigmoid(const Tensor& x) {
       const Tensor s = sigmoid(x);
       return Grads{mul(g, mul(s, rsub(s, 1.0)))};
     }
-    return Grads{fused_backward(g, y, cpu::sigmoid_backward)};
+    return Grads{fused_backward(g, y, kernels::sigmoid_backward)};
   });
 }
 
@@ -75,7 +73,7 @@ Tensor tanh(const Tensor& x) {
   Tensor y = activation_forward("tanh", cpu::Activation::Tanh, x);
   return record("tanh", y, {&x}, [x, y = y.detach()](const Tensor& g) {
     if (recording()) return Grads{mul(g, rsub(square(tanh(x)), 1.0))};
-    return Grads{fused_backward(g, y, cpu::tanh_backward)};
+    return Grads{fused_backward(g, y, kernels::tanh_backward)};
   });
 }
 

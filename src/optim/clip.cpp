@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "cpu/optim.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 
 namespace zengen::optim {
@@ -46,7 +46,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   const bool inf = std::isinf(norm_type);
   double total = 0.0;
   for (const Tensor& g : grads) {
-    const double part = cpu::abs_pow_sum(g, norm_type);
+    const double part = kernels::abs_pow_sum(g, norm_type);
     total = inf ? (part > total || part != part ? part : total) : total + part;
   }
   if (!inf) total = norm_type == 2.0 ? std::sqrt(total) : (norm_type == 1.0 ? total : std::pow(total, 1.0 / norm_type));
@@ -56,7 +56,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   // PyTorch multiplies by min(coef, 1); multiplying by 1 changes nothing, and
   // a NaN coefficient (a NaN norm) still reaches the gradients, as there.
   if (!(coef >= 1.0))
-    for (const Tensor& g : grads) cpu::scale_in_place(g, coef);
+    for (const Tensor& g : grads) kernels::scale_in_place(g, coef);
   return total;
 }
 
@@ -64,7 +64,7 @@ void clip_grad_value_(const std::vector<Tensor>& params, double clip) {
   const char* op = "clip_grad_value_";
   ZENGEN_CHECK(clip >= 0.0, ValueError, op, ": clip must be >= 0, got ", clip);
   NoGradGuard no_grad;
-  for (const Tensor& g : writable_grads(params, op)) cpu::clamp_in_place(g, clip);
+  for (const Tensor& g : writable_grads(params, op)) kernels::clamp_in_place(g, clip);
 }
 
 }  // namespace zengen::optim

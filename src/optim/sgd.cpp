@@ -1,6 +1,6 @@
 #include "zengen/optim/sgd.hpp"
 
-#include "cpu/optim.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 #include "zengen/ops/factory.hpp"
 
@@ -47,9 +47,10 @@ void SGD::step() {
       if (o.momentum != 0.0) {
         auto it = s.buffers.find("momentum_buffer");
         ZENGEN_CHECK(it != s.buffers.end(), ValueError, "SGD: momentum was switched on after construction");
+        if (it->second.device() != p.device()) it->second = it->second.to(p.device());
         buffer = it->second;
       }
-      cpu::sgd_update(p, g, buffer, scalars, s.step == 0);
+      kernels::sgd_update(p, g, buffer, scalars, s.step == 0);
       ++s.step;
     }
   }
