@@ -29,7 +29,9 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZENGEN_WITH_CUD
   -DCMAKE_CUDA_ARCHITECTURES="$archs" -DZENGEN_BUILD_EXAMPLES=OFF >"$build_dir/configure.log" 2>&1 ||
   { tail -n 30 "$build_dir/configure.log" | tee -a "$report"; exit 1; }
 targets=(zengen_cuda_tests)
-for bench in "$build_dir"/benchmarks/bench_cuda_*; do [[ -e "$bench" ]] && targets+=("$(basename "$bench")"); done
+# Every benchmarks/bench_cuda_*.cpp is a target of that name (they do not
+# exist in a clean build folder yet, so look at the sources).
+for src in benchmarks/bench_cuda_*.cpp; do [[ -e "$src" ]] && targets+=("$(basename "$src" .cpp)"); done
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" >"$build_dir/build.log" 2>&1 ||
   { tail -n 40 "$build_dir/build.log" | tee -a "$report"; exit 1; }
 echo "build: $(($(date +%s) - start)) s" | tee -a "$report"
