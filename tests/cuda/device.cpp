@@ -75,3 +75,25 @@ TEST_CASE("cuda: large host-to-device copies through the pinned buffers keep eve
   REQUIRE(back.to_vector<float>() == host.to_vector<float>());
   zg::synchronize(zg::Device::cuda());
 }
+
+TEST_CASE("cuda: mixing devices, and ops without a CUDA kernel, are clear DeviceErrors", "[cuda][device]") {
+  const zg::Tensor cpu = zg::ones({3, 4});
+  const zg::Tensor gpu = cpu.to(zg::Device::cuda());
+  try {
+    (void)zg::add(cpu, gpu);
+    FAIL("adding a CPU and a CUDA tensor succeeded");
+  } catch (const zg::DeviceError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("add") != std::string::npos);
+    CHECK(msg.find("cuda:0") != std::string::npos);
+  }
+  const zg::Tensor labels = zg::zeros({3}, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
+  CHECK_THROWS_AS(zg::cross_entropy(gpu, labels), zg::DeviceError);
+  // A copy_ from the CPU into a strided CUDA view broadcasts on the device.
+  const zg::Tensor target = zg::zeros({4, 3}, {.device = zg::Device::cuda()});
+  target.t().copy_(zg::arange(0, 4, 1).reshape({1, 4}));
+  const std::vector<float> got = target.to_vector<float>();
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) CHECK(got[static_cast<std::size_t>(i * 3 + j)] == static_cast<float>(i));
+}

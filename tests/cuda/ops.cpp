@@ -81,6 +81,15 @@ TEST_CASE("cuda ops: activations forward and backward", "[cuda][activation]") {
     check_op([](auto& v) { return tanh(v[0]); }, {x});
     check_op([](auto& v) { return softplus(v[0] * 10.0); }, {x});
   }
+  // log_softmax (composed from the CUDA ops) and its gradient.
+  const Tensor rows = randf({33, 10}), gr = randf({33, 10});
+  check_op([](auto& v) { return log_softmax(v[0] * 20.0, 1); }, {rows});
+  check_op([](auto& v) { return log_softmax(v[0], 0); }, {rows});
+  check_op([](auto& v) {
+    const Tensor x = v[0].detach().requires_grad_();
+    (log_softmax(x, 1) * v[1]).sum().backward();
+    return x.grad();
+  }, {rows, gr});
   // The vectorised path with an unaligned (offset) input and output tail.
   const Tensor big = randf({4099});
   check_op([](auto& v) { return leaky_relu(v[0].narrow(0, 3, 4093), 0.01); }, {big});
