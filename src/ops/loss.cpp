@@ -312,10 +312,32 @@ Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction reduction) 
   });
 }
 
+namespace {
+/// cross_entropy on a CUDA device, composed from the CUDA ops (autograd
+/// differentiates the composition) until it has a fused kernel: the row's
+/// log-sum-exp (shifted by its max, a constant) minus the target's logit,
+/// picked by a one-hot mask. Targets are range-checked on the host (one
+/// small copy, and so a synchronisation).
+Tensor cross_entropy_composed(const Tensor& logits, const Tensor& target, Reduction reduction) {
+  const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
+  const Tensor host_target = target.to(Device::cpu()).contiguous();
+  const std::int64_t* ti = host_target.data<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i)
+    ZENGEN_CHECK(ti[i] >= 0 && ti[i] < k, ValueError, "cross_entropy: target ", ti[i], " at position ", i,
+                 " is out of range for ", k, " classes (expected 0 <= target < ", k, ")");
+  const Tensor classes = arange(0, static_cast<double>(k), 1, {.dtype = DType::Int64, .device = logits.device()});
+  const Tensor onehot = eq(unsqueeze(target, 1), classes).to(logits.dtype());
+  const Tensor shift = max(logits, 1, /*keepdim=*/true).values.detach();
+  const Tensor lse = add(shift, log(sum(exp(sub(logits, shift)), {1}, /*keepdim=*/true)));
+  const Tensor rows = squeeze(sub(lse, sum(mul(logits, onehot), {1}, /*keepdim=*/true)), 1);
+  if (reduction == Reduction::None) return rows;
+  return reduction == Reduction::Sum ? sum(rows) : mean(rows);
+}
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
   const char* op = "cross_entropy";
   check_floating(logits, op);
-  check_cpu(logits, op);
   ZENGEN_CHECK(logits.dim() == 2, ShapeError, op, ": expected logits of shape [N, K] (N rows of K class scores), got ",
                logits.shape());
   check_defined(target, op);
@@ -326,6 +348,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
   ZENGEN_CHECK(target.shape() == Shape{n}, ShapeError, op, ": target has shape ", target.shape(), " but logits of shape ",
                logits.shape(), " need one class index per row (shape [", n, "])");
+  if (logits.device().is_cuda()) return cross_entropy_composed(logits, target, reduction);
+  check_cpu(logits, op);
   const Tensor x = dense(logits), t = dense(target);
   const std::int64_t* ti = t.data<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i)

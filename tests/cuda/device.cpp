@@ -88,8 +88,11 @@ TEST_CASE("cuda: mixing devices, and ops without a CUDA kernel, are clear Device
     CHECK(msg.find("add") != std::string::npos);
     CHECK(msg.find("cuda:0") != std::string::npos);
   }
-  const zg::Tensor labels = zg::zeros({3}, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
-  CHECK_THROWS_AS(zg::cross_entropy(gpu, labels), zg::DeviceError);
+  const zg::Tensor values = zg::ones({4}, {.device = zg::Device::cuda()});
+  const zg::Tensor index = zg::zeros({2}, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
+  CHECK_THROWS_AS(zg::index_select(values, 0, index), zg::DeviceError);  // no CUDA kernel yet
+  const zg::Tensor bad_labels = zg::full({3}, 4.0, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
+  CHECK_THROWS_AS(zg::cross_entropy(gpu, bad_labels), zg::ValueError);  // class 4 of 4
   // A copy_ from the CPU into a strided CUDA view broadcasts on the device.
   const zg::Tensor target = zg::zeros({4, 3}, {.device = zg::Device::cuda()});
   target.t().copy_(zg::arange(0, 4, 1).reshape({1, 4}));

@@ -160,6 +160,20 @@ TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][lo
   }
 }
 
+TEST_CASE("cuda ops: cross_entropy (composed on CUDA) and its gradient", "[cuda][loss]") {
+  const Tensor logits = randf({37, 10});
+  const Tensor labels = randint(0, 10, {37}, {.dtype = DType::Int64});
+  const Tensor labels_gpu = labels.to(kGpu);
+  for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+    const Tensor want = cross_entropy(logits * 5.0, labels, r);
+    require_match(want, cross_entropy(logits.to(kGpu) * 5.0, labels_gpu, r));
+  }
+  const Tensor xc = logits.clone().requires_grad_(), xg = logits.to(kGpu).detach().requires_grad_();
+  cross_entropy(xc, labels).backward();
+  cross_entropy(xg, labels_gpu).backward();
+  require_match(xc.grad(), xg.grad());
+}
+
 TEST_CASE("cuda ops: Philox samples equal the CPU's for the same seed", "[cuda][random]") {
   for (const Shape& s : {Shape{1}, Shape{7}, Shape{1000, 33}}) {
     manual_seed(1234);
