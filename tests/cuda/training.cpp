@@ -99,3 +99,29 @@ TEST_CASE("cuda training: batch_norm forward, backward and running statistics ma
   require_match(cpu_bn.running_mean, gpu_bn.running_mean, 1e-5);
   require_match(cpu_bn.running_var, gpu_bn.running_var, 1e-5);
 }
+
+TEST_CASE("cuda training: MLP-GAN steps on the GPU follow the CPU's", "[cuda][gan]") {
+  auto make = [] {
+    return models::GAN(models::mlp_generator({.nz = 3, .hidden = 16, .out_features = 2, .layers = 2}),
+                       models::mlp_discriminator({.in_features = 2, .hidden = 16, .layers = 2}),
+                       models::NonSaturatingLoss{}, models::GANOptions{.ema_decay = 0.9});
+  };
+  manual_seed(5);
+  auto cpu_gan = make();
+  manual_seed(5);
+  auto gpu_gan = make();
+  gpu_gan.to(kGpu);
+  for (int step = 0; step < 3; ++step) {
+    INFO("step " << step);
+    const Tensor real = (randn({32, 2}) * 0.5 + 1.0).detach();
+    manual_seed(100 + step);  // the same noise draws on both devices
+    const auto sc = cpu_gan.train_step(real);
+    manual_seed(100 + step);
+    const auto sg = gpu_gan.train_step(real.to(kGpu));
+    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
+    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
+  }
+  const auto pc = cpu_gan.generator().parameters(), pg = gpu_gan.generator().parameters();
+  for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
+  require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);  // EMA weights, fixed noise
+}
