@@ -20,8 +20,6 @@ std::vector<Tensor> writable_grads(const std::vector<Tensor>& params, const char
     Tensor g = p.grad();
     if (!g.defined()) continue;
     ZENGEN_CHECK(is_floating(g.dtype()), DTypeError, op, ": the gradient of parameter ", i, " has dtype ", g.dtype());
-    ZENGEN_CHECK(g.device().is_cpu(), DeviceError, op, ": the gradient of parameter ", i, " is on ", g.device(),
-                 "; no CUDA kernel yet");
     bool overlapping = false;
     for (std::int64_t d = 0; d < g.dim(); ++d) overlapping = overlapping || (g.stride(d) == 0 && g.size(d) > 1);
     if (overlapping) {
