@@ -174,6 +174,18 @@ TEST_CASE("cuda ops: cross_entropy (composed on CUDA) and its gradient", "[cuda]
   require_match(xc.grad(), xg.grad());
 }
 
+TEST_CASE("cuda ops: index_select and its gradient (index_add)", "[cuda][index]") {
+  const Tensor table = randf({11, 6}), g = randf({5, 6});
+  const Tensor index = tensor({3.0, 0.0, 10.0, 3.0, -1.0}, {5}).to(DType::Int64);
+  check_op([&](auto& v) { return index_select(v[0], 0, index); }, {table});
+  check_op([&](auto& v) { return index_select(v[0], 1, index.narrow(0, 0, 2)); }, {table});
+  check_op([&](auto& v) {
+    const Tensor x = v[0].detach().requires_grad_();
+    (index_select(x, 0, index.to(x.device())) * v[1]).sum().backward();
+    return x.grad();  // repeated index 3 accumulates
+  }, {table, g});
+}
+
 TEST_CASE("cuda ops: Philox samples equal the CPU's for the same seed", "[cuda][random]") {
   for (const Shape& s : {Shape{1}, Shape{7}, Shape{1000, 33}}) {
     manual_seed(1234);
