@@ -36,7 +36,7 @@ void check_and_init(const char* name, const std::vector<ParamGroup<Options>>& gr
     ZENGEN_CHECK(o.weight_decay >= 0.0, ValueError, name, ": weight_decay must be >= 0, got ", o.weight_decay);
     for (const Tensor& p : group.params) {
       auto& b = *buffers[index++];
-      const TensorOptions like{.dtype = p.dtype()};
+      const TensorOptions like{.dtype = p.dtype(), .device = p.device()};
       b["exp_avg"] = zeros(p.shape(), like);
       b["exp_avg_sq"] = zeros(p.shape(), like);
       if (o.amsgrad) b["max_exp_avg_sq"] = zeros(p.shape(), like);

@@ -27,7 +27,8 @@ SGD::SGD(std::vector<ParamGroup<SGDOptions>> groups) : GroupedOptimizer("SGD", s
                  "SGD: nesterov momentum needs momentum > 0 and dampening == 0 (got momentum ", o.momentum,
                  ", dampening ", o.dampening, ")");
     for (const Tensor& p : group.params) {
-      if (o.momentum != 0.0) state_[index].buffers["momentum_buffer"] = zeros(p.shape(), {.dtype = p.dtype()});
+      if (o.momentum != 0.0)
+        state_[index].buffers["momentum_buffer"] = zeros(p.shape(), {.dtype = p.dtype(), .device = p.device()});
       ++index;
     }
   }
