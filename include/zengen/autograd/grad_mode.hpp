@@ -4,6 +4,7 @@
 
 namespace zengen::autograd {
 
+/// Whether ops record the graph on this thread (on by default; NoGradGuard turns it off for a scope).
 class GradMode {
  public:
   static bool is_enabled();

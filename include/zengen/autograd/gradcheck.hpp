@@ -10,12 +10,14 @@
 
 namespace zengen::autograd {
 
+/// Tolerances and the finite-difference step for gradcheck().
 struct GradcheckOptions {
   double eps = 1e-6;   // finite-difference step
   double atol = 1e-5;  // |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-3;
 };
 
+/// What gradcheck() found: ok, or a message naming the first mismatch.
 struct GradcheckResult {
   bool ok = true;
   std::string message;  // the first mismatch: input, element, both values

@@ -27,6 +27,7 @@ struct Edge {
   bool active() const { return node || leaf; }
 };
 
+/// One recorded op in the autograd graph: its backward function and the nodes of its inputs.
 class Node {
  public:
   using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;

@@ -11,6 +11,7 @@
 
 namespace zengen {
 
+/// What the CPU caching allocator holds: bytes handed out, bytes kept for reuse, and its counters.
 struct AllocatorStats {
   std::size_t bytes_in_use = 0;     // handed out and not yet released
   std::size_t bytes_cached = 0;     // released, kept for reuse

@@ -8,6 +8,7 @@ namespace zengen {
 
 enum class DeviceType : unsigned char { CPU, CUDA };
 
+/// Where a tensor's data lives: the CPU, or CUDA device `index`.
 struct Device {
   DeviceType type = DeviceType::CPU;
   int index = 0;

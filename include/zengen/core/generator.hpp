@@ -42,6 +42,7 @@ struct GeneratorState {
   bool operator==(const GeneratorState&) const = default;
 };
 
+/// A Philox4x32-10 counter-based random generator: a seed and a counter; the same seed gives the same numbers on the CPU and the GPU.
 class Generator {
  public:
   explicit Generator(std::uint64_t seed = 0) : state_{seed, 0} {}

@@ -10,6 +10,7 @@
 
 namespace zengen {
 
+/// A tensor's sizes, one int64 per dimension (a small vector with shape arithmetic and printing).
 class Shape {
  public:
   using value_type = std::int64_t;

@@ -8,6 +8,7 @@
 
 namespace zengen {
 
+/// A block of memory on one device that tensors view (shared by views; returned to the caching allocator when the last one goes).
 class Storage {
  public:
   /// Allocates `nbytes` on `device` (uninitialised).

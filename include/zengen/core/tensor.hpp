@@ -53,6 +53,7 @@ struct TensorOptions {
   bool requires_grad = false;
 };
 
+/// An N-d strided array on a device, with autograd: a cheap handle, so copies share data (see the file's summary).
 class Tensor {
  public:
   Tensor() = default;

@@ -31,6 +31,7 @@ struct Example {
   std::int64_t label = 0;
 };
 
+/// Which split of MNIST / Fashion-MNIST to load, the pixel range, and an optional limit.
 struct MNISTOptions {
   Split split = Split::Train;
   Range range = Range::MinusOneToOne;

@@ -24,6 +24,7 @@ enum class OnError {
   Raise,  ///< throw (FormatError for a bad image, IOError for an unreadable file)
 };
 
+/// How ImageFolder decodes, resizes and scales images, and what it does with bad files.
 struct ImageFolderOptions {
   std::int64_t size = 64;    ///< output height and width
   int channels = 3;          ///< 3 (RGB) or 1 (grey: stb_image's (77 R + 150 G + 29 B) / 256)
@@ -39,6 +40,7 @@ struct SkippedFile {
   std::string path, reason;
 };
 
+/// Every image file under a folder, decoded, resized, cropped and scaled into one tensor, with labels from sub-folder names.
 class ImageFolder {
  public:
   /// Finds (recursively, sorted by path) and decodes every image under

@@ -35,6 +35,7 @@ struct Batch {
   Tensor images, labels;
 };
 
+/// How a DataLoader batches, shuffles, flips and prefetches.
 struct DataLoaderOptions {
   std::int64_t batch_size = 64;
   bool shuffle = true;      ///< a fresh permutation every epoch
@@ -56,6 +57,7 @@ concept TensorSource = requires(const D& d) {
   { d.labels() } -> std::convertible_to<Tensor>;
 };
 
+/// Mini-batches from in-memory tensors: shuffled per epoch from the global seed, optionally flipped, prepared on a background thread.
 class DataLoader {
  public:
   /// Holds the dataset's tensors (shared, not copied); the dataset object
@@ -75,6 +77,7 @@ class DataLoader {
   std::int64_t num_examples() const { return images_.size(0); }
   const DataLoaderOptions& options() const { return options_; }
 
+  /// Walks one epoch's batches (an input iterator; the batch it points to lives in the loader).
   class Iterator {
    public:
     using value_type = Batch;

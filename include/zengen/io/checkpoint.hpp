@@ -31,6 +31,7 @@ void load_module(nn::ModuleBase& module, const std::string& path, bool strict = 
 /// Several named parts in one file, stored as "<part>.<name>".
 void save_checkpoint(const std::string& path, const std::map<std::string, StateDict>& parts,
                      const std::map<std::string, std::string>& metadata = {});
+/// A checkpoint file read back: its named parts and its metadata.
 struct Checkpoint {
   std::map<std::string, StateDict> parts;
   std::map<std::string, std::string> metadata;

@@ -18,6 +18,7 @@ enum class ImageRange {
   ZeroToOne,      ///< 0 -> 0, 1 -> 255
 };
 
+/// Layout and value range of a PNG image grid.
 struct ImageGridOptions {
   std::int64_t nrow = 8;     ///< images per grid row
   std::int64_t padding = 2;  ///< pixels between images and around the grid

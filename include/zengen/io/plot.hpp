@@ -20,6 +20,7 @@ struct Series {
   std::vector<double> x = {};
 };
 
+/// Size, title and axis labels of a loss-curve plot.
 struct PlotOptions {
   int width = 800, height = 500;  ///< pixels, at least 200 x 150
   std::string title = "";

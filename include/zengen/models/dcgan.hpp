@@ -30,6 +30,7 @@
 
 namespace zengen::models {
 
+/// Latent size, width (ngf), image size and channels of a DCGAN generator.
 struct DCGANGeneratorOptions {
   std::int64_t nz = 100;       // latent size
   std::int64_t ngf = 64;       // feature maps in the last hidden layer
@@ -37,6 +38,7 @@ struct DCGANGeneratorOptions {
   std::int64_t channels = 3;   // 1 or 3
 };
 
+/// Width (ndf), image size and channels of a DCGAN discriminator.
 struct DCGANDiscriminatorOptions {
   std::int64_t ndf = 64;
   std::int64_t size = 64;
@@ -76,6 +78,7 @@ void dcgan_init_(const nn::ModuleBase& module);
 
 // ---- MLPs for toy problems ----
 
+/// Sizes of the MLP generator for toy data.
 struct MLPGeneratorOptions {
   std::int64_t nz = 2;            // latent size
   std::int64_t hidden = 128;      // units per hidden layer
@@ -83,6 +86,7 @@ struct MLPGeneratorOptions {
   std::int64_t layers = 2;        // hidden layers (>= 1)
 };
 
+/// Sizes of the MLP discriminator for toy data.
 struct MLPDiscriminatorOptions {
   std::int64_t in_features = 2;
   std::int64_t hidden = 128;

@@ -140,6 +140,7 @@ struct GANStepStats {
   double d_fake = 0.0;
 };
 
+/// A GAN: generator G and discriminator D, each with its Adam, trained by train_step() under Objective (see the file's summary).
 template <Generator G, Discriminator D, GANObjective Objective = NonSaturatingLoss>
 class GAN {
  public:

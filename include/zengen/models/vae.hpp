@@ -103,6 +103,7 @@ struct GaussianLikelihood {
 
 static_assert(Likelihood<BernoulliLikelihood> && Likelihood<GaussianLikelihood>);
 
+/// The VAE's KL weight, KL warm-up and optimizer settings.
 struct VAEOptions {
   /// The KL term's weight (beta-VAE; 1 is the ELBO).
   double beta = 1.0;
@@ -126,6 +127,7 @@ struct VAENetworks {
   D decoder;
 };
 
+/// A VAE: encoder E giving q(z | x), decoder D giving the likelihood L's parameters, with Adam, the ELBO and the IWAE bound (see the file's summary).
 template <Encoder E, Decoder D, Likelihood L = BernoulliLikelihood>
 class VAE {
  public:

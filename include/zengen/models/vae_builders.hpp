@@ -25,6 +25,7 @@
 
 namespace zengen::models {
 
+/// Sizes of the MLP VAE built by mlp_vae() (the PyTorch example's 784-400-20 by default).
 struct MLPVAEOptions {
   Shape input = {1, 28, 28};  ///< the shape of one example
   std::int64_t hidden = 400;
@@ -57,6 +58,7 @@ class MLPDecoder : public nn::ModuleBase {
 
 VAENetworks<MLPEncoder, MLPDecoder> mlp_vae(const MLPVAEOptions& options = {});
 
+/// Sizes of the convolutional VAE built by conv_vae().
 struct ConvVAEOptions {
   std::int64_t channels = 1;
   std::int64_t size = 28;  ///< height and width; a multiple of 4

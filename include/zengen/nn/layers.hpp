@@ -22,6 +22,7 @@ class Linear : public ModuleBase {
   std::int64_t in_features, out_features;
 };
 
+/// Stride, padding, dilation and bias of a Conv2d layer.
 struct Conv2dOptions {
   std::int64_t stride = 1;
   std::int64_t padding = 0;
@@ -40,6 +41,7 @@ class Conv2d : public ModuleBase {
   Conv2dOptions options;
 };
 
+/// Stride, padding, output padding, dilation and bias of a ConvTranspose2d layer.
 struct ConvTranspose2dOptions {
   std::int64_t stride = 1;
   std::int64_t padding = 0;
@@ -62,6 +64,7 @@ class ConvTranspose2d : public ModuleBase {
   ConvTranspose2dOptions options;
 };
 
+/// BatchNorm's epsilon, running-average momentum, and whether it has weights and running statistics.
 struct BatchNormOptions {
   double eps = 1e-5;
   double momentum = 0.1;
@@ -83,21 +86,25 @@ class BatchNorm : public ModuleBase {
  private:
   int spatial_dims_;
 };
+/// Batch normalisation over [N, C] or [N, C, L] (statistics per channel C).
 class BatchNorm1d : public BatchNorm {
  public:
   explicit BatchNorm1d(std::int64_t num_features, BatchNormOptions options = {}) : BatchNorm(num_features, options, 1) {}
 };
+/// Batch normalisation over [N, C, H, W] (statistics per channel C).
 class BatchNorm2d : public BatchNorm {
  public:
   explicit BatchNorm2d(std::int64_t num_features, BatchNormOptions options = {}) : BatchNorm(num_features, options, 2) {}
 };
 
+/// max(x, 0).
 class ReLU : public ModuleBase {
  public:
   Tensor forward(const Tensor& x) const;
   std::string describe() const override { return "ReLU()"; }
 };
 
+/// x for x > 0, negative_slope * x otherwise.
 class LeakyReLU : public ModuleBase {
  public:
   explicit LeakyReLU(double negative_slope = 0.01) : negative_slope(negative_slope) {}
@@ -106,12 +113,14 @@ class LeakyReLU : public ModuleBase {
   double negative_slope;
 };
 
+/// tanh(x).
 class Tanh : public ModuleBase {
  public:
   Tensor forward(const Tensor& x) const;
   std::string describe() const override { return "Tanh()"; }
 };
 
+/// 1 / (1 + exp(-x)), stable for large |x|.
 class Sigmoid : public ModuleBase {
  public:
   Tensor forward(const Tensor& x) const;
@@ -177,6 +186,7 @@ class Embedding : public ModuleBase {
   std::int64_t num_embeddings, embedding_dim;
 };
 
+/// Returns its input (a placeholder layer).
 class Identity : public ModuleBase {
  public:
   Tensor forward(const Tensor& x) const { return x; }

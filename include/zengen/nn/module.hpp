@@ -26,6 +26,7 @@ namespace zengen::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+/// The base of every module: parameters, buffers and child modules by name, and what works on the whole tree (see the file's summary).
 class ModuleBase {
  public:
   ModuleBase();

@@ -17,6 +17,7 @@
 
 namespace zengen::nn {
 
+/// Layers run one after another, held type-erased, named "0", "1", ... or by name.
 class Sequential : public ModuleBase {
  public:
   Sequential() : layers_(std::make_shared<std::vector<Layer>>()) {}

@@ -12,6 +12,7 @@
 
 namespace zengen {
 
+/// Stride, padding and dilation of a 2-D convolution, per spatial dimension (height, width).
 struct Conv2dParams {
   std::array<std::int64_t, 2> stride{1, 1};
   std::array<std::int64_t, 2> padding{0, 0};

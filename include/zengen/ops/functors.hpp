@@ -9,19 +9,32 @@
 
 namespace zengen::functors {
 
+/// a + b
 struct Add { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a + b; } };
+/// a - b
 struct Sub { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a - b; } };
+/// a * b
 struct Mul { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a * b; } };
+/// a / b
 struct Div { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a / b; } };
+/// the larger of a and b; NaN if a is NaN
 struct Max { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a > b || a != a ? a : b; } };
+/// the smaller of a and b; NaN if a is NaN
 struct Min { template <typename T> ZENGEN_HOST_DEVICE T operator()(T a, T b) const { return a < b || a != a ? a : b; } };
 
+/// -x
 struct Neg { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return -x; } };
+/// exp(x)
 struct Exp { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return std::exp(x); } };
+/// log(x)
 struct Log { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
+/// sqrt(x)
 struct Sqrt { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); } };
+/// |x|
 struct Abs { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return std::abs(x); } };
+/// x * x
 struct Square { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return x * x; } };
+/// tanh(x)
 struct Tanh { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return std::tanh(x); } };
 
 /// x ** p; the common exponents avoid std::pow.
@@ -36,13 +49,16 @@ struct Pow {
   }
 };
 
+/// x + s
 struct AddScalar { double s; template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return x + static_cast<T>(s); } };
+/// x * s
 struct MulScalar { double s; template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return x * static_cast<T>(s); } };
 /// s - x
 struct RSubScalar { double s; template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return static_cast<T>(s) - x; } };
 /// s / x
 struct RDivScalar { double s; template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const { return static_cast<T>(s) / x; } };
 
+/// x limited to [low, high]; NaN stays NaN
 struct Clamp {
   double low, high;  // +-infinity for one-sided clamps
   template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const {
@@ -60,6 +76,7 @@ struct ReLU { template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const {
 // blend and vectorises the loop (a load of `slope` inside a branch stops
 // GCC from if-converting), and random signs cost no branch mispredictions.
 
+/// x for x > 0, slope * x otherwise
 struct LeakyReLU {
   double slope;
   template <typename T> ZENGEN_HOST_DEVICE T operator()(T x) const {

@@ -11,6 +11,7 @@
 
 namespace zengen::optim {
 
+/// Adam's learning rate, betas, epsilon and weight decay.
 struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9;
@@ -31,6 +32,7 @@ struct AdamWOptions {
   bool amsgrad = false;
 };
 
+/// Adam (Kingma & Ba), with L2 weight decay added to the gradient, per parameter group.
 class Adam : public GroupedOptimizer<AdamOptions> {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
@@ -38,6 +40,7 @@ class Adam : public GroupedOptimizer<AdamOptions> {
   void step() override;
 };
 
+/// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay.
 class AdamW : public GroupedOptimizer<AdamWOptions> {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});

@@ -26,6 +26,7 @@ struct ParamGroup {
   Options options;
 };
 
+/// The base of the optimizers: step(), zero_grad(), learning rates and state_dict().
 class Optimizer {
  public:
   virtual ~Optimizer() = default;

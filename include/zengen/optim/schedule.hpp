@@ -22,6 +22,7 @@
 
 namespace zengen::optim {
 
+/// The base of the learning-rate schedules: step() once per epoch or step sets the optimizer's rates.
 class LRScheduler {
  public:
   virtual ~LRScheduler() = default;

@@ -10,6 +10,7 @@
 
 namespace zengen::optim {
 
+/// SGD's learning rate, momentum, dampening, Nesterov flag and weight decay.
 struct SGDOptions {
   double lr = 1e-3;
   double momentum = 0.0;
@@ -18,6 +19,7 @@ struct SGDOptions {
   bool nesterov = false;  // needs momentum > 0 and dampening == 0
 };
 
+/// Stochastic gradient descent with optional momentum (plain or Nesterov) and weight decay.
 class SGD : public GroupedOptimizer<SGDOptions> {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options = {});
