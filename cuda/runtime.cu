@@ -1,10 +1,15 @@
-// Device discovery, memory and copies. The caching allocator and streams
-// come with the CUDA backend's own issue; this is the minimal runtime that
-// lets tensors move to a GPU and back.
+// Device discovery, the caching allocator, streams, copies. See runtime.hpp.
 #include <cuda_runtime.h>
 
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "block_cache.hpp"
 #include "check.cuh"
 #include "runtime.hpp"
+#include "stream.cuh"
 
 namespace zengen::cuda {
 
@@ -18,33 +23,156 @@ int device_count() {
   return count;
 }
 
-void* allocate(std::size_t bytes, int device) {
-  ZENGEN_CUDA_CHECK(cudaSetDevice(device));
-  void* ptr = nullptr;
-  const cudaError_t status = cudaMalloc(&ptr, bytes == 0 ? 256 : bytes);
-  if (status == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
-    std::size_t free_bytes = 0, total_bytes = 0;
-    cudaMemGetInfo(&free_bytes, &total_bytes);
-    throw DeviceError(detail::concat("cuda:", device, ": out of memory allocating ", bytes, " bytes (",
-                                     free_bytes, " of ", total_bytes, " bytes free)"));
-  }
-  ZENGEN_CUDA_CHECK(status);
-  return ptr;
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+void check_device_index(int device) {
+  ZENGEN_CHECK(device >= 0 && device < kMaxDevices, DeviceError, "cuda:", device,
+               ": device index out of range (zengen supports cuda:0 to cuda:", kMaxDevices - 1, ")");
 }
 
-void deallocate(void* ptr, std::size_t, int device) {
-  if (!ptr) return;
-  cudaSetDevice(device);
-  cudaFree(ptr);  // never throws from a destructor path
+/// cudaMalloc/cudaFree for one device; an allocation failure is nullptr so
+/// BlockCache can empty itself and retry.
+struct DeviceMemory {
+  int device = 0;
+  void* allocate(std::size_t bytes) {
+    DeviceScope scope(device);
+    void* ptr = nullptr;
+    const cudaError_t status = cudaMalloc(&ptr, bytes);
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    ZENGEN_CUDA_CHECK(status);
+    return ptr;
+  }
+  void release(void* ptr) {
+    DeviceScope scope(device);
+    cudaFree(ptr);  // a failure here has nowhere better to go
+  }
+  std::size_t free_bytes() {
+    DeviceScope scope(device);
+    std::size_t free_b = 0, total = 0;
+    if (cudaMemGetInfo(&free_b, &total) != cudaSuccess) cudaGetLastError();
+    return free_b;
+  }
+  std::string name() const { return "cuda:" + std::to_string(device); }
+};
+
+/// One pinned staging buffer: host memory the GPU can read by DMA, and the
+/// event after the last copy out of it (so it is not overwritten early).
+struct Staging {
+  void* host = nullptr;
+  cudaEvent_t done = nullptr;
+};
+constexpr std::size_t kStagingBytes = std::size_t{4} << 20;
+constexpr std::size_t kStageFrom = std::size_t{1} << 20;
+
+struct DeviceState {
+  std::once_flag once;
+  cudaStream_t stream = nullptr;
+  BlockCache<DeviceMemory>* cache = nullptr;  // never destroyed (see stream())
+  std::mutex staging_mutex;
+  std::array<Staging, 2> staging;
+};
+
+DeviceState& state(int device) {
+  check_device_index(device);
+  static std::array<DeviceState, kMaxDevices>* states = new std::array<DeviceState, kMaxDevices>;
+  DeviceState& s = (*states)[static_cast<std::size_t>(device)];
+  std::call_once(s.once, [&] {
+    DeviceScope scope(device);
+    ZENGEN_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
+    s.cache = new BlockCache<DeviceMemory>(DeviceMemory{device});
+  });
+  return s;
 }
+
+}  // namespace
+
+DeviceScope::DeviceScope(int device) {
+  ZENGEN_CUDA_CHECK(cudaGetDevice(&previous_));
+  if (previous_ != device) {
+    ZENGEN_CUDA_CHECK(cudaSetDevice(device));
+    changed_ = true;
+  }
+}
+DeviceScope::~DeviceScope() {
+  if (changed_) cudaSetDevice(previous_);
+}
+
+cudaStream_t stream(int device) { return state(device).stream; }
+
+void* allocate(std::size_t bytes, int device) { return state(device).cache->allocate(bytes); }
+
+void deallocate(void* ptr, std::size_t bytes, int device) {
+  if (!ptr) return;
+  state(device).cache->deallocate(ptr, bytes);
+}
+
+AllocatorStats allocator_stats(int device) {
+  if (device_count() == 0) return {};
+  return state(device).cache->stats();
+}
+
+void empty_cache() {
+  const int n = device_count();
+  for (int d = 0; d < n && d < kMaxDevices; ++d) state(d).cache->empty_cache();
+}
+
+void synchronize(int device) {
+  DeviceScope scope(device);
+  ZENGEN_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+}
+
+namespace {
+// Host to device through the two pinned buffers in turn: while chunk i is in
+// flight from one buffer, chunk i + 1 is copied into the other.
+void staged_host_to_device(void* dst, const void* src, std::size_t bytes, int device) {
+  DeviceState& s = state(device);
+  std::lock_guard lock(s.staging_mutex);
+  for (Staging& st : s.staging) {
+    if (!st.host) {
+      ZENGEN_CUDA_CHECK(cudaHostAlloc(&st.host, kStagingBytes, cudaHostAllocDefault));
+      ZENGEN_CUDA_CHECK(cudaEventCreateWithFlags(&st.done, cudaEventDisableTiming));
+    }
+  }
+  std::size_t done = 0;
+  for (std::size_t chunk = 0; done < bytes; ++chunk) {
+    Staging& st = s.staging[chunk % 2];
+    const std::size_t n = std::min(kStagingBytes, bytes - done);
+    ZENGEN_CUDA_CHECK(cudaEventSynchronize(st.done));  // its previous copy has left the buffer
+    std::memcpy(st.host, static_cast<const char*>(src) + done, n);
+    ZENGEN_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst) + done, st.host, n, cudaMemcpyHostToDevice, s.stream));
+    ZENGEN_CUDA_CHECK(cudaEventRecord(st.done, s.stream));
+    done += n;
+  }
+}
+}  // namespace
 
 void copy(void* dst, const void* src, std::size_t bytes, int kind, int device) {
-  ZENGEN_CUDA_CHECK(cudaSetDevice(device));
-  const cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
-                           : kind == 1 ? cudaMemcpyDeviceToHost
-                                       : cudaMemcpyDeviceToDevice;
-  ZENGEN_CUDA_CHECK(cudaMemcpy(dst, src, bytes, k));
+  if (bytes == 0) return;
+  DeviceScope scope(device);
+  cudaStream_t st = stream(device);
+  switch (kind) {
+    case 0:
+      if (bytes >= kStageFrom) {
+        staged_host_to_device(dst, src, bytes, device);
+      } else {
+        // From pageable memory the call returns once the source has been
+        // read, so the caller may free it at once.
+        ZENGEN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, st));
+      }
+      return;
+    case 1:
+      ZENGEN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, st));
+      ZENGEN_CUDA_CHECK(cudaStreamSynchronize(st));  // the host reads dst next
+      return;
+    default:
+      ZENGEN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, st));
+      return;
+  }
 }
 
 }  // namespace zengen::cuda

@@ -7,6 +7,7 @@
 #include "core/cuda_bridge.hpp"
 #include "cpu/copy.hpp"
 #include "cpu/random.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 #include "zengen/autograd/node.hpp"
 #include "zengen/core/generator.hpp"
@@ -115,17 +116,14 @@ namespace {
 // A contiguous copy of src with the given dtype and device (not recorded).
 Tensor copy_to(const Tensor& src, DType dtype, Device device) {
   Tensor out = Tensor::empty(src.shape(), {.dtype = dtype, .device = device});
-  if (src.device().is_cpu() && device.is_cpu()) {
-    cpu::copy(out, src);
+  if (src.device() == device) {  // one device: the copy kernel converts and compacts
+    kernels::copy(out, src);
     return out;
   }
-  // Across devices the bytes move as they are: convert and compact on the
-  // side that can (the CPU, until the CUDA backend does conversions).
+  // Across devices the bytes move as they are: convert and compact first on
+  // the source's side.
   Tensor source = src;
-  if (source.device().is_cpu()) source = copy_to(source, dtype, Device::cpu());
-  ZENGEN_CHECK(source.dtype() == dtype && source.is_contiguous(), DeviceError,
-               "to: converting dtype or layout on a CUDA device is not supported yet (", src.dtype(), " -> ",
-               dtype, ")");
+  if (source.dtype() != dtype || !source.is_contiguous()) source = copy_to(source, dtype, source.device());
   using cuda_bridge::CopyKind;
   const CopyKind kind = source.device().is_cpu() ? CopyKind::HostToDevice
                         : device.is_cpu()         ? CopyKind::DeviceToHost
@@ -173,21 +171,15 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   broadcast_shapes(shape(), src.shape(), "copy_");
   ZENGEN_CHECK(broadcast_shapes(shape(), src.shape(), "copy_") == shape(), ShapeError, "copy_: source of shape ",
                src.shape(), " cannot be broadcast to ", shape());
-  if (device().is_cpu() && src.device().is_cpu()) {
-    cpu::copy(*this, src);
-  } else {
-    ZENGEN_CHECK(is_contiguous() && src.shape() == shape(), DeviceError,
-                 "copy_: strided or broadcast copies involving a CUDA device are not supported yet");
-    Tensor staged = copy_to(src, dtype(), device());
-    cuda_bridge::copy(data_ptr(), staged.data_ptr(), nbytes(), cuda_bridge::CopyKind::DeviceToDevice,
-                      device().index);
-  }
+  // From another device, the source is first moved here as it is (same
+  // shape and dtype), then the kernel of this device broadcasts and converts.
+  const Tensor local = src.device() == device() ? src : copy_to(src, src.dtype(), device());
+  kernels::copy(*this, local);
   return *this;
 }
 
 const Tensor& Tensor::fill_(double value) const {
-  ZENGEN_CHECK(device().is_cpu(), DeviceError, "fill_: only CPU tensors for now");
-  cpu::fill(*this, value);
+  kernels::fill(*this, value);
   return *this;
 }
 
@@ -195,8 +187,7 @@ namespace {
 // Samples into a contiguous buffer, then copies into t if t is strided.
 template <typename Sampler>
 void sample_into(const Tensor& t, const char* op, Sampler sampler) {
-  ZENGEN_CHECK(t.device().is_cpu(), DeviceError, op, ": only CPU tensors for now");
-  Tensor target = t.is_contiguous() ? t : Tensor::empty(t.shape(), {.dtype = t.dtype()});
+  Tensor target = t.is_contiguous() ? t : Tensor::empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
   Generator& gen = default_generator();
   const std::uint64_t block = gen.advance(cpu::random_blocks(t.numel(), t.dtype()));
   sampler(target, gen.state().seed, block);
@@ -207,7 +198,7 @@ void sample_into(const Tensor& t, const char* op, Sampler sampler) {
 const Tensor& Tensor::normal_(double mean, double std) const {
   ZENGEN_CHECK(std >= 0, ValueError, "normal_: std must be >= 0, got ", std);
   sample_into(*this, "normal_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
-    cpu::fill_normal(out, seed, block, mean, std);
+    kernels::fill_normal(out, seed, block, mean, std);
   });
   return *this;
 }
@@ -215,7 +206,7 @@ const Tensor& Tensor::normal_(double mean, double std) const {
 const Tensor& Tensor::uniform_(double low, double high) const {
   ZENGEN_CHECK(low <= high, ValueError, "uniform_: low (", low, ") must not exceed high (", high, ")");
   sample_into(*this, "uniform_", [&](const Tensor& out, std::uint64_t seed, std::uint64_t block) {
-    cpu::fill_uniform(out, seed, block, low, high);
+    kernels::fill_uniform(out, seed, block, low, high);
   });
   return *this;
 }

@@ -1,7 +1,6 @@
 #include "cpu/random.hpp"
 
 #include <cmath>
-#include <numbers>
 
 #include "cpu/loops.hpp"
 #include "zengen/core/generator.hpp"
@@ -12,20 +11,6 @@ namespace {
 // Float32 uses one 32-bit word per element (4 per block); float64 and the
 // integer samplers use two (2 per block).
 int per_block(DType t) { return t == DType::Float32 ? 4 : 2; }
-
-// Uniform [0, 1) of element i.
-template <typename T>
-T uniform_at(std::uint64_t seed, std::uint64_t block, std::int64_t i) {
-  std::uint32_t w[4];
-  if constexpr (sizeof(T) == 4) {
-    philox_block(seed, block + static_cast<std::uint64_t>(i / 4), w);
-    return uniform_float(w[i % 4]);
-  } else {
-    philox_block(seed, block + static_cast<std::uint64_t>(i / 2), w);
-    const int lane = static_cast<int>(i % 2) * 2;
-    return uniform_double(w[lane], w[lane + 1]);
-  }
-}
 
 template <typename T, typename F>
 void parallel_fill(const Tensor& out, F value_at) {
@@ -46,7 +31,7 @@ std::uint64_t random_blocks(std::int64_t n, DType t) {
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high) {
   dispatch_floating(out.dtype(), "uniform_", [&]<typename T>() {
     const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
-    parallel_fill<T>(out, [&](std::int64_t i) { return lo + span * uniform_at<T>(seed, block, i); });
+    parallel_fill<T>(out, [&](std::int64_t i) { return lo + span * philox_uniform<T>(seed, block, i); });
   });
 }
 
@@ -56,25 +41,7 @@ void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, do
 void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, double mean, double std) {
   dispatch_floating(out.dtype(), "normal_", [&]<typename T>() {
     const T m = static_cast<T>(mean), s = static_cast<T>(std);
-    parallel_fill<T>(out, [&](std::int64_t i) {
-      std::uint32_t w[4];
-      T u1, u2;
-      if constexpr (sizeof(T) == 4) {
-        philox_block(seed, block + static_cast<std::uint64_t>(i / 4), w);
-        const int pair = static_cast<int>(i % 4) / 2 * 2;
-        u1 = uniform_float(w[pair]);
-        u2 = uniform_float(w[pair + 1]);
-      } else {
-        philox_block(seed, block + static_cast<std::uint64_t>(i / 2), w);
-        u1 = uniform_double(w[0], w[1]);
-        u2 = uniform_double(w[2], w[3]);
-      }
-      // 1 - u1 lies in (0, 1], so the log is finite.
-      const T radius = std::sqrt(T(-2) * std::log(T(1) - u1));
-      const T angle = T(2) * std::numbers::pi_v<T> * u2;
-      const T z = (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
-      return m + s * z;
-    });
+    parallel_fill<T>(out, [&](std::int64_t i) { return m + s * philox_normal<T>(seed, block, i); });
   });
 }
 
@@ -94,7 +61,7 @@ void fill_randint(const Tensor& out, std::uint64_t seed, std::uint64_t block, st
 void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std::uint64_t block) {
   dispatch_floating(out.dtype(), "bernoulli", [&]<typename T>() {
     const T* prob = static_cast<const T*>(p.data_ptr());
-    parallel_fill<T>(out, [&](std::int64_t i) { return uniform_at<T>(seed, block, i) < prob[i] ? T(1) : T(0); });
+    parallel_fill<T>(out, [&](std::int64_t i) { return philox_uniform<T>(seed, block, i) < prob[i] ? T(1) : T(0); });
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include "cpu/activation.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/reduction.hpp"
 
@@ -14,9 +15,8 @@ namespace {
 
 Tensor activation_forward(const char* op, cpu::Activation kind, const Tensor& x) {
   check_floating(x, op);
-  check_cpu(x, op);
   Tensor out = empty_as(x, x.shape());
-  cpu::activation(kind, out, x);
+  kernels::activation(kind, out, x);
   return out;
 }
 
@@ -40,19 +40,18 @@ Tensor relu(const Tensor& x) {
 
 Tensor leaky_relu(const Tensor& x, double slope) {
   check_floating(x, "leaky_relu");
-  check_cpu(x, "leaky_relu");
   Tensor out = empty_as(x, x.shape());
-  cpu::leaky_relu(out, x, slope);
+  kernels::leaky_relu(out, x, slope);
   return record("leaky_relu", out, {&x},
                 [x = x.detach(), slope](const Tensor& g) { return Grads{leaky_relu_backward(g, x, slope)}; });
 }
 
 Tensor leaky_relu_backward(const Tensor& grad, const Tensor& x, double slope) {
-  check_pair(grad, x, "leaky_relu_backward");
+  check_same(grad, x, "leaky_relu_backward");
   ZENGEN_CHECK(grad.shape() == x.shape(), ShapeError, "leaky_relu_backward: grad has shape ", grad.shape(),
                " but x has shape ", x.shape());
   Tensor out = empty_as(x, x.shape());
-  cpu::leaky_relu_backward(out, grad, x, slope);
+  kernels::leaky_relu_backward(out, grad, x, slope);
   // Linear in grad, piecewise constant in x: the gradient w.r.t. grad is the
   // same op again, and x gets none.
   return record("leaky_relu_backward", out, {&grad, &x}, [x = x.detach(), slope](const Tensor& gg) {
@@ -67,7 +66,7 @@ Tensor sigmoid(const Tensor& x) {
       const Tensor s = sigmoid(x);
       return Grads{mul(g, mul(s, rsub(s, 1.0)))};
     }
-    return Grads{fused_backward(g, y, cpu::sigmoid_backward)};
+    return Grads{fused_backward(g, y, kernels::sigmoid_backward)};
   });
 }
 
@@ -75,7 +74,7 @@ Tensor tanh(const Tensor& x) {
   Tensor y = activation_forward("tanh", cpu::Activation::Tanh, x);
   return record("tanh", y, {&x}, [x, y = y.detach()](const Tensor& g) {
     if (recording()) return Grads{mul(g, rsub(square(tanh(x)), 1.0))};
-    return Grads{fused_backward(g, y, cpu::tanh_backward)};
+    return Grads{fused_backward(g, y, kernels::tanh_backward)};
   });
 }
 
@@ -86,13 +85,23 @@ Tensor softplus(const Tensor& x) {
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   check_floating(x, "log_softmax");
-  check_cpu(x, "log_softmax");
   const std::int64_t d = wrap_dim(dim, x.dim(), "log_softmax");
-  Tensor y = empty_as(x, x.shape());
-  cpu::log_softmax(y, x, d);
+  const bool on_cuda = x.device().is_cuda();
+  Tensor y;
+  if (on_cuda) {
+    // No fused CUDA kernel yet: the same formula (max shift, log-sum-exp)
+    // from the CUDA ops, not recorded (the node below carries the gradient).
+    NoGradGuard no_grad;
+    const Tensor shifted = sub(x, max(x, d, /*keepdim=*/true).values);
+    y = sub(shifted, log(sum(exp(shifted), {d}, /*keepdim=*/true)));
+  } else {
+    y = empty_as(x, x.shape());
+    cpu::log_softmax(y, x, d);
+  }
   // d/dx: g - softmax(x) * sum(g along dim), softmax = exp(y).
-  return record("log_softmax", y, {&x}, [x, d, y = y.detach()](const Tensor& g) {
+  return record("log_softmax", y, {&x}, [x, d, on_cuda, y = y.detach()](const Tensor& g) {
     if (recording()) return Grads{sub(g, mul(exp(log_softmax(x, d)), sum(g, {d}, true)))};
+    if (on_cuda) return Grads{sub(g, mul(exp(y), sum(g, {d}, true)))};
     return Grads{fused_backward(g, y, [d](const Tensor& out, const Tensor& grad, const Tensor& saved) {
       cpu::log_softmax_backward(out, grad, saved, d);
     })};

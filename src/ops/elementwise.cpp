@@ -2,8 +2,8 @@
 
 #include <limits>
 
-#include "cpu/elementwise.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/factory.hpp"
 #include "zengen/ops/reduction.hpp"
 
@@ -15,25 +15,23 @@ using autograd::record;
 namespace {
 
 Tensor binary_forward(const char* op, cpu::BinaryOp kind, const Tensor& a, const Tensor& b) {
-  check_pair(a, b, op);
+  check_same(a, b, op);
   Tensor out = empty_as(a, broadcast_shapes(a.shape(), b.shape(), op));
-  cpu::binary(kind, out, a, b);
+  kernels::binary(kind, out, a, b);
   return out;
 }
 
 Tensor unary_forward(const char* op, cpu::UnaryOp kind, const Tensor& x) {
   check_floating(x, op);
-  check_cpu(x, op);
   Tensor out = empty_as(x, x.shape());
-  cpu::unary(kind, out, x);
+  kernels::unary(kind, out, x);
   return out;
 }
 
 Tensor scalar_forward(const char* op, cpu::ScalarOp kind, const Tensor& x, double s) {
   check_floating(x, op);
-  check_cpu(x, op);
   Tensor out = empty_as(x, x.shape());
-  cpu::scalar(kind, out, x, s);
+  kernels::scalar(kind, out, x, s);
   return out;
 }
 
@@ -149,9 +147,8 @@ Tensor sqrt(const Tensor& x) {
 
 Tensor pow(const Tensor& x, double exponent) {
   check_floating(x, "pow");
-  check_cpu(x, "pow");
   Tensor out = empty_as(x, x.shape());
-  cpu::pow(out, x, exponent);
+  kernels::pow(out, x, exponent);
   return record("pow", out, {&x}, [x, exponent](const Tensor& g) {
     if (exponent == 0.0) return Grads{zeros_like(g)};
     if (exponent == 1.0) return Grads{g};
@@ -174,10 +171,9 @@ Tensor square(const Tensor& x) {
 
 Tensor clamp(const Tensor& x, double low, double high) {
   check_floating(x, "clamp");
-  check_cpu(x, "clamp");
   ZENGEN_CHECK(!(low > high), ValueError, "clamp: low (", low, ") is greater than high (", high, ")");
   Tensor out = empty_as(x, x.shape());
-  cpu::clamp(out, x, low, high);
+  kernels::clamp(out, x, low, high);
   return record("clamp", out, {&x}, [x, low, high](const Tensor& g) {
     const Tensor inside = mul(as_values(ge(x, low), g), as_values(le(x, high), g));
     return Grads{mul(g, inside)};
@@ -190,13 +186,13 @@ Tensor clamp_max(const Tensor& x, double high) { return clamp(x, -std::numeric_l
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined(cond, "where");
-  check_pair(a, b, "where");
+  check_same(a, b, "where");
   ZENGEN_CHECK(cond.device() == a.device(), DeviceError, "where: condition is on ", cond.device(),
                " but the values are on ", a.device());
   const Tensor mask = cond.dtype() == DType::Bool ? cond : ne(cond, 0.0);
   const Shape shape = broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty_as(a, shape);
-  cpu::where(out, mask, a, b);
+  kernels::where(out, mask, a, b);
   return record("where", out, {&a, &b}, [mask, a, b](const Tensor& g) {
     const Tensor zero = zero_like_scalar(g);
     return Grads{a.requires_grad() ? sum_to(where(mask, g, zero), a.shape()) : Tensor(),
@@ -211,9 +207,8 @@ Tensor compare(const char* op, cpu::CompareOp kind, const Tensor& a, const Tenso
   ZENGEN_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtypes differ (", a.dtype(), " and ", b.dtype(), ")");
   ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
                " and ", b.device(), ")");
-  check_cpu(a, op);
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), op), {.dtype = DType::Bool, .device = a.device()});
-  cpu::compare(kind, out, a, b);
+  kernels::compare(kind, out, a, b);
   return out;
 }
 Tensor scalar_like(const Tensor& a, double s) {
@@ -264,7 +259,6 @@ Tensor operator>=(const Tensor& a, double s) { return ge(a, s); }
 namespace {
 void check_in_place(const Tensor& a, const char* op) {
   check_floating(a, op);
-  check_cpu(a, op);
   ZENGEN_CHECK(!(a.requires_grad() && autograd::GradMode::is_enabled()), ValueError, op,
                ": in-place update of a tensor that requires grad while grad mode is on; wrap it in "
                "NoGradGuard (as optimizers do)");
@@ -273,22 +267,22 @@ void check_in_place(const Tensor& a, const char* op) {
 
 Tensor& add_(Tensor& a, const Tensor& b, double alpha) {
   check_in_place(a, "add_");
-  check_pair(a, b, "add_");
+  check_same(a, b, "add_");
   ZENGEN_CHECK(broadcast_shapes(a.shape(), b.shape(), "add_") == a.shape(), ShapeError, "add_: shape ", b.shape(),
                " cannot be broadcast to ", a.shape());
   if (alpha == 1.0) {
-    cpu::binary(cpu::BinaryOp::Add, a, a, b);
+    kernels::binary(cpu::BinaryOp::Add, a, a, b);
   } else {
     Tensor scaled = empty_as(b, b.shape());
-    cpu::scalar(cpu::ScalarOp::Mul, scaled, b, alpha);
-    cpu::binary(cpu::BinaryOp::Add, a, a, scaled);
+    kernels::scalar(cpu::ScalarOp::Mul, scaled, b, alpha);
+    kernels::binary(cpu::BinaryOp::Add, a, a, scaled);
   }
   return a;
 }
 
 Tensor& mul_(Tensor& a, double s) {
   check_in_place(a, "mul_");
-  cpu::scalar(cpu::ScalarOp::Mul, a, a, s);
+  kernels::scalar(cpu::ScalarOp::Mul, a, a, s);
   return a;
 }
 

@@ -4,6 +4,7 @@
 
 #include "cpu/copy.hpp"
 #include "cpu/random.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/core/generator.hpp"
 
 namespace zengen {
@@ -14,11 +15,7 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
   const bool requires_grad = options.requires_grad;
   options.requires_grad = false;
   Tensor t = Tensor::empty(shape, options);
-  if (options.device.is_cpu()) {
-    cpu::fill(t, value);
-  } else {
-    t.copy_(full(shape, value, {.dtype = options.dtype}));
-  }
+  kernels::fill(t, value);
   if (requires_grad) t.requires_grad_(true);
   return t;
 }
@@ -89,11 +86,13 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOp
 }
 
 namespace {
-// Draws on the CPU from the global generator, then moves the result.
+// Draws from the global generator on the CPU, then moves the result; with
+// `on_device`, the sampler runs on the target device itself (the CUDA
+// samplers give the same numbers as the CPU's).
 template <typename Sampler>
-Tensor sample(const Shape& shape, TensorOptions options, Sampler sampler) {
+Tensor sample(const Shape& shape, TensorOptions options, Sampler sampler, bool on_device = false) {
   const bool requires_grad = options.requires_grad;
-  Tensor t = Tensor::empty(shape, {.dtype = options.dtype});
+  Tensor t = Tensor::empty(shape, {.dtype = options.dtype, .device = on_device ? options.device : Device::cpu()});
   Generator& gen = default_generator();
   const std::uint64_t block = gen.advance(cpu::random_blocks(t.numel(), t.dtype()));
   sampler(t, gen.state().seed, block);
@@ -105,14 +104,14 @@ Tensor sample(const Shape& shape, TensorOptions options, Sampler sampler) {
 
 Tensor randn(const Shape& shape, TensorOptions options) {
   return sample(shape, options, [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-    cpu::fill_normal(t, seed, block, 0.0, 1.0);
-  });
+    kernels::fill_normal(t, seed, block, 0.0, 1.0);
+  }, /*on_device=*/true);
 }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
   return sample(shape, options, [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-    cpu::fill_uniform(t, seed, block, 0.0, 1.0);
-  });
+    kernels::fill_uniform(t, seed, block, 0.0, 1.0);
+  }, /*on_device=*/true);
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {

@@ -1,7 +1,7 @@
 #include "zengen/ops/index.hpp"
 
-#include "cpu/copy.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/view.hpp"
 
@@ -12,7 +12,8 @@ using autograd::record;
 
 namespace {
 
-// Index values, checked against the size of the indexed dim.
+// Index values (read on the host, wherever the index lives), checked against
+// the size of the indexed dim.
 std::vector<std::int64_t> checked_indices(const Tensor& index, std::int64_t size, const char* op) {
   check_defined(index, op);
   ZENGEN_CHECK(index.dtype() == DType::Int64, DTypeError, op, ": index must be int64, got ", index.dtype());
@@ -30,7 +31,6 @@ std::vector<std::int64_t> checked_indices(const Tensor& index, std::int64_t size
 
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   check_defined(x, "index_select");
-  check_cpu(x, "index_select");
   ZENGEN_CHECK(x.dim() > 0, ShapeError, "index_select: cannot index a 0-d tensor");
   const std::int64_t d = wrap_dim(dim, x.dim(), "index_select");
   const auto idx = checked_indices(index, x.shape()[d], "index_select");
@@ -38,7 +38,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   shape[d] = static_cast<std::int64_t>(idx.size());
   Tensor out = empty_as(x, shape);
   for (std::size_t i = 0; i < idx.size(); ++i)
-    cpu::copy(out.detach().select(d, static_cast<std::int64_t>(i)), x.detach().select(d, idx[i]));
+    kernels::copy(out.detach().select(d, static_cast<std::int64_t>(i)), x.detach().select(d, idx[i]));
   return record("index_select", out, {&x}, [d, index, in_shape = x.shape(), x_dtype = x.dtype(),
                                             x_device = x.device()](const Tensor& g) {
     const Tensor zero = Tensor::empty(in_shape, {.dtype = x_dtype, .device = x_device}).zero_();
@@ -47,7 +47,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
 }
 
 Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& source) {
-  check_pair(x, source, "index_add");
+  check_same(x, source, "index_add");
   const std::int64_t d = wrap_dim(dim, x.dim(), "index_add");
   const auto idx = checked_indices(index, x.shape()[d], "index_add");
   Shape expected = x.shape();
@@ -58,7 +58,7 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
   for (std::size_t i = 0; i < idx.size(); ++i) {
     Tensor target = out.select(d, idx[i]);
     Tensor sum = target + source.detach().select(d, static_cast<std::int64_t>(i));
-    cpu::copy(target, sum);
+    kernels::copy(target, sum);
   }
   return record("index_add", out, {&x, &source}, [d, index](const Tensor& g) {
     return Grads{g, index_select(g, d, index)};

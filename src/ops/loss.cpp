@@ -8,6 +8,7 @@
 
 #include "cpu/loss.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/factory.hpp"
 #include "zengen/ops/reduction.hpp"
@@ -67,6 +68,21 @@ GradFactor grad_factor(const Tensor& g, double scale) {
   }
   if (uniform) return {scale * first_value(g), Tensor()};
   return {scale, dense(g)};
+}
+
+/// On a CUDA device, the incoming gradient as the fused kernels take it,
+/// without reading it on the host: a one-element view of it when every
+/// element is that one (a 0-d gradient, or one expanded from sum or mean),
+/// else a contiguous copy.
+Tensor device_grad(const Tensor& g) {
+  NoGradGuard no_grad;
+  if (g.numel() == 0) return g.contiguous();
+  bool uniform = true;
+  for (auto s : g.strides()) uniform = uniform && s == 0;
+  if (g.numel() != 1 && !uniform) return g.contiguous();
+  Tensor one = g;
+  for (std::int64_t d = 0; d < g.dim(); ++d) one = one.narrow(d, 0, 1);
+  return one.reshape({1});
 }
 
 /// The scale a reduction puts on each term: 1 / count for the mean.
@@ -166,10 +182,22 @@ Grads pointwise_backward(cpu::PointwiseLoss kind, const Tensor& g, const Tensor&
     if (need_w) gw = sum_to(mul(e, pointwise_loss(kind, input, target, Reduction::None, Tensor())), weight.shape());
     return Grads{gx, gt, gw};
   }
-  const GradFactor factor = grad_factor(g, reduction_scale(reduction, n));
   const Tensor x = dense(input), t = dense(target), w = dense_weight(weight, input.shape());
   if (need_x) gx = empty_as(input, input.shape());
   if (need_t) gt = empty_as(input, input.shape());
+  if (input.device().is_cuda()) {
+    const double scale = reduction_scale(reduction, n);
+    const Tensor gd = device_grad(g);
+    kernels::cuda_pointwise_loss_backward(kind, gx, gt, gd, scale, x, t, w);
+    if (need_w) {
+      Tensor term = empty_as(input, input.shape());
+      kernels::cuda_pointwise_loss(kind, term, x, t, Tensor(), /*reduce=*/false, 1.0);
+      NoGradGuard no_grad;
+      gw = sum_to(mul(mul(gd.numel() == 1 ? gd.reshape({}) : gd.reshape(input.shape()), scale), term), weight.shape());
+    }
+    return Grads{gx, gt, gw};
+  }
+  const GradFactor factor = grad_factor(g, reduction_scale(reduction, n));
   cpu::pointwise_loss_backward(kind, gx, gt, factor.dense, factor.scale, x, t, w);
   if (need_w) {
     Tensor term = empty_as(input, input.shape());
@@ -184,16 +212,26 @@ Grads pointwise_backward(cpu::PointwiseLoss kind, const Tensor& g, const Tensor&
 Tensor pointwise_loss(cpu::PointwiseLoss kind, const Tensor& input, const Tensor& target, Reduction reduction,
                       const Tensor& weight) {
   const char* op = name_of(kind);
-  check_pair(input, target, op);
+  check_same(input, target, op);
   ZENGEN_CHECK(input.shape() == target.shape(), ShapeError, op, ": input has shape ", input.shape(),
                " but target has shape ", target.shape(), "; they must be equal (losses do not broadcast the target)");
   if (weight.defined()) {
-    check_pair(input, weight, op);
+    check_same(input, weight, op);
     ZENGEN_CHECK(broadcasts_to(weight.shape(), input.shape()), ShapeError, op,
                  ": weight of shape ", weight.shape(), " cannot be broadcast to the input's shape ", input.shape());
   }
   const Tensor x = dense(input), t = dense(target), w = dense_weight(weight, input.shape());
   Tensor out = reduction == Reduction::None ? empty_as(input, input.shape()) : Tensor();
+  if (input.device().is_cuda()) {
+    // The reduced value stays on the device (no host sync); an invalid BCE
+    // input gives NaN there instead of the CPU's error.
+    if (reduction != Reduction::None) out = empty_as(input, Shape{});
+    kernels::cuda_pointwise_loss(kind, out, x, t, w, reduction != Reduction::None,
+                                 reduction_scale(reduction, input.numel()));
+    return record(op, out, {&input, &target, &weight}, [kind, input, target, weight, reduction](const Tensor& g) {
+      return pointwise_backward(kind, g, input, target, weight, reduction);
+    });
+  }
   std::int64_t bad = -1;
   const double total = cpu::pointwise_loss(kind, out, x, t, w, &bad);
   if (bad >= 0) {
@@ -220,9 +258,14 @@ Grads gaussian_kl_backward(const Tensor& g, const Tensor& mu, const Tensor& logv
     if (need_lv) glv = mul(e, mul(sub(exp(logvar), 1.0), 0.5));
     return Grads{gmu, glv};
   }
-  const GradFactor factor = grad_factor(g, reduction_scale(reduction, rows));
   if (need_mu) gmu = empty_as(mu, mu.shape());
   if (need_lv) glv = empty_as(mu, mu.shape());
+  if (mu.device().is_cuda()) {
+    kernels::cuda_gaussian_kl_backward(gmu, glv, device_grad(g), reduction_scale(reduction, rows), dense(mu),
+                                       dense(logvar));
+    return Grads{gmu, glv};
+  }
+  const GradFactor factor = grad_factor(g, reduction_scale(reduction, rows));
   cpu::gaussian_kl_backward(gmu, glv, factor.dense, factor.scale, dense(mu), dense(logvar));
   return Grads{gmu, glv};
 }
@@ -248,7 +291,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 
 Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction reduction) {
   const char* op = "gaussian_kl";
-  check_pair(mu, logvar, op);
+  check_same(mu, logvar, op);
   ZENGEN_CHECK(mu.shape() == logvar.shape(), ShapeError, op, ": mu has shape ", mu.shape(), " but logvar has shape ",
                logvar.shape(), "; they must be equal");
   ZENGEN_CHECK(mu.dim() >= 1, ShapeError, op, ": expected mu and logvar of shape [N, D] (the KL is summed over the "
@@ -257,17 +300,44 @@ Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction reduction) 
   const std::int64_t rows = row_shape.numel();
   const Tensor m = dense(mu), v = dense(logvar);
   Tensor out = reduction == Reduction::None ? empty_as(mu, row_shape) : Tensor();
-  const double total = cpu::gaussian_kl(out, m, v);
-  if (reduction != Reduction::None) out = reduced(mu, total, reduction, rows);
+  if (mu.device().is_cuda()) {
+    if (reduction != Reduction::None) out = empty_as(mu, Shape{});
+    kernels::cuda_gaussian_kl(out, m, v, reduction != Reduction::None, reduction_scale(reduction, rows));
+  } else {
+    const double total = cpu::gaussian_kl(out, m, v);
+    if (reduction != Reduction::None) out = reduced(mu, total, reduction, rows);
+  }
   return record(op, out, {&mu, &logvar}, [mu, logvar, reduction, rows](const Tensor& g) {
     return gaussian_kl_backward(g, mu, logvar, reduction, rows);
   });
 }
 
+namespace {
+/// cross_entropy on a CUDA device, composed from the CUDA ops (autograd
+/// differentiates the composition) until it has a fused kernel: the row's
+/// log-sum-exp (shifted by its max, a constant) minus the target's logit,
+/// picked by a one-hot mask. Targets are range-checked on the host (one
+/// small copy, and so a synchronisation).
+Tensor cross_entropy_composed(const Tensor& logits, const Tensor& target, Reduction reduction) {
+  const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
+  const Tensor host_target = target.to(Device::cpu()).contiguous();
+  const std::int64_t* ti = host_target.data<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i)
+    ZENGEN_CHECK(ti[i] >= 0 && ti[i] < k, ValueError, "cross_entropy: target ", ti[i], " at position ", i,
+                 " is out of range for ", k, " classes (expected 0 <= target < ", k, ")");
+  const Tensor classes = arange(0, static_cast<double>(k), 1, {.dtype = DType::Int64, .device = logits.device()});
+  const Tensor onehot = eq(unsqueeze(target, 1), classes).to(logits.dtype());
+  const Tensor shift = max(logits, 1, /*keepdim=*/true).values.detach();
+  const Tensor lse = add(shift, log(sum(exp(sub(logits, shift)), {1}, /*keepdim=*/true)));
+  const Tensor rows = squeeze(sub(lse, sum(mul(logits, onehot), {1}, /*keepdim=*/true)), 1);
+  if (reduction == Reduction::None) return rows;
+  return reduction == Reduction::Sum ? sum(rows) : mean(rows);
+}
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
   const char* op = "cross_entropy";
   check_floating(logits, op);
-  check_cpu(logits, op);
   ZENGEN_CHECK(logits.dim() == 2, ShapeError, op, ": expected logits of shape [N, K] (N rows of K class scores), got ",
                logits.shape());
   check_defined(target, op);
@@ -278,6 +348,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
   ZENGEN_CHECK(target.shape() == Shape{n}, ShapeError, op, ": target has shape ", target.shape(), " but logits of shape ",
                logits.shape(), " need one class index per row (shape [", n, "])");
+  if (logits.device().is_cuda()) return cross_entropy_composed(logits, target, reduction);
+  check_cpu(logits, op);
   const Tensor x = dense(logits), t = dense(target);
   const std::int64_t* ti = t.data<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i)

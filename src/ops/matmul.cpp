@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "cpu/matmul.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
 
@@ -45,7 +45,7 @@ Tensor matmul_2d(const Tensor& a, const Tensor& b) {
   shape.push_back(a.size(-2));
   shape.push_back(b.size(-1));
   Tensor out = empty_as(a, shape);
-  cpu::matmul(out, a, b);
+  kernels::matmul(out, a, b);
   // dA = dC @ B^T and dB = A^T @ dC, summed over the batch dims the operand
   // was broadcast along. Written with matmul itself, so it differentiates again.
   return record("matmul", out, {&a, &b}, [a, b](const Tensor& g) {
@@ -60,7 +60,7 @@ Tensor matmul_2d(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  check_pair(a, b, "matmul");
+  check_same(a, b, "matmul");
   ZENGEN_CHECK(a.dim() >= 1 && b.dim() >= 1, ShapeError, "matmul: both operands need at least 1 dim, got shapes ",
                a.shape(), " and ", b.shape());
   const std::int64_t ka = a.size(-1), kb = b.dim() == 1 ? b.size(0) : b.size(-2);

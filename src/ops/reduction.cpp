@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "cpu/reduction.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/factory.hpp"
 #include "zengen/ops/view.hpp"
@@ -61,10 +61,9 @@ Tensor expand_back(const Tensor& g, const Tensor& x, const std::vector<bool>& ma
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   check_floating(x, "sum");
-  check_cpu(x, "sum");
   const auto mask = reduce_mask(x, dims, "sum");
   Tensor out = empty_as(x, reduced_shape(x, mask, keepdim));
-  cpu::sum(out, x, mask);
+  kernels::sum(out, x, mask);
   return record("sum", out, {&x}, [x, mask](const Tensor& g) { return Grads{expand_back(g, x, mask)}; });
 }
 
@@ -113,12 +112,11 @@ Tensor max_backward(const Tensor& g, const Tensor& x, const Tensor& values_keepd
 
 Tensor max(const Tensor& x) {
   check_floating(x, "max");
-  check_cpu(x, "max");
   ZENGEN_CHECK(x.numel() > 0, ValueError, "max: empty tensor of shape ", x.shape());
   const Tensor flat = reshape(x.detach(), {x.numel()});
   Tensor values = empty_as(x, Shape{});
-  Tensor indices = Tensor::empty(Shape{}, {.dtype = DType::Int64});
-  cpu::max(values, indices, flat, 0);
+  Tensor indices = Tensor::empty(Shape{}, {.dtype = DType::Int64, .device = x.device()});
+  kernels::max(values, indices, flat, 0);
   return record("max", values, {&x}, [x, v = values.detach()](const Tensor& g) {
     const Tensor mask = eq(x, v).to(x.dtype());
     return Grads{mul(div(mask, sum(mask)), g)};
@@ -127,14 +125,13 @@ Tensor max(const Tensor& x) {
 
 MaxResult max(const Tensor& x, std::int64_t dim, bool keepdim) {
   check_floating(x, "max");
-  check_cpu(x, "max");
   const std::int64_t d = wrap_dim(dim, x.dim(), "max");
   ZENGEN_CHECK(x.dim() == 0 || x.shape()[d] > 0, ValueError, "max: dim ", dim, " of shape ", x.shape(), " is empty");
   std::vector<bool> mask(static_cast<std::size_t>(x.dim()), false);
   if (x.dim() > 0) mask[d] = true;
   Tensor values = empty_as(x, reduced_shape(x, mask, keepdim));
-  Tensor indices = Tensor::empty(values.shape(), {.dtype = DType::Int64});
-  cpu::max(values, indices, x, d);
+  Tensor indices = Tensor::empty(values.shape(), {.dtype = DType::Int64, .device = x.device()});
+  kernels::max(values, indices, x, d);
   values = record("max", values, {&x}, [x, mask, v = values.detach(), d](const Tensor& g) {
     const Tensor v_keep = reshape(v, reduced_shape(x, mask, true));
     return Grads{max_backward(expand_back(g, x, mask), x, v_keep, d)};

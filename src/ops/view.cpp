@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "cpu/copy.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/factory.hpp"
 #include "zengen/ops/reduction.hpp"
 
@@ -272,7 +272,6 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
                  first.shape(), " outside dim ", dim);
     shape[d] += x.shape()[d];
   }
-  check_cpu(first, "cat");
   Tensor out = empty_as(first, shape);
   std::vector<std::int64_t> sizes;
   std::int64_t at = 0;
@@ -280,7 +279,7 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
     Shape window_strides = out.strides();
     Shape window_shape = out.shape();
     window_shape[d] = x.shape()[d];
-    cpu::copy(make_view(out, window_shape, window_strides, at * out.strides()[d]), x);
+    kernels::copy(make_view(out, window_shape, window_strides, at * out.strides()[d]), x);
     sizes.push_back(x.shape()[d]);
     at += x.shape()[d];
   }

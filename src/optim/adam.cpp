@@ -1,12 +1,19 @@
 #include "zengen/optim/adam.hpp"
 
-#include "cpu/optim.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 #include "zengen/ops/factory.hpp"
 
 namespace zengen::optim {
 
 namespace {
+
+/// State made before the parameters moved (module.to(device) after the
+/// optimizer was built) follows them to their device on the next step.
+void follow_param(std::map<std::string, Tensor>& buffers, const Tensor& p) {
+  for (auto& [name, buffer] : buffers)
+    if (buffer.defined() && buffer.device() != p.device()) buffer = buffer.to(p.device());
+}
 
 template <typename Options>
 std::vector<ParamGroup<Options>> one_group(std::vector<Tensor> params, const Options& options) {
@@ -29,7 +36,7 @@ void check_and_init(const char* name, const std::vector<ParamGroup<Options>>& gr
     ZENGEN_CHECK(o.weight_decay >= 0.0, ValueError, name, ": weight_decay must be >= 0, got ", o.weight_decay);
     for (const Tensor& p : group.params) {
       auto& b = *buffers[index++];
-      const TensorOptions like{.dtype = p.dtype()};
+      const TensorOptions like{.dtype = p.dtype(), .device = p.device()};
       b["exp_avg"] = zeros(p.shape(), like);
       b["exp_avg_sq"] = zeros(p.shape(), like);
       if (o.amsgrad) b["max_exp_avg_sq"] = zeros(p.shape(), like);
@@ -51,8 +58,9 @@ void adam_step(const std::vector<ParamGroup<Options>>& groups, std::vector<State
       ++s.step;
       const auto scalars =
           functors::AdamScalars::make(o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, decoupled, s.step);
-      cpu::adam_update(p, g, s.buffers.at("exp_avg"), s.buffers.at("exp_avg_sq"),
-                       o.amsgrad ? s.buffers.at("max_exp_avg_sq") : Tensor(), scalars);
+      follow_param(s.buffers, p);
+      kernels::adam_update(p, g, s.buffers.at("exp_avg"), s.buffers.at("exp_avg_sq"),
+                           o.amsgrad ? s.buffers.at("max_exp_avg_sq") : Tensor(), scalars);
     }
   }
 }

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "cpu/optim.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 
 namespace zengen::optim {
@@ -20,8 +20,6 @@ std::vector<Tensor> writable_grads(const std::vector<Tensor>& params, const char
     Tensor g = p.grad();
     if (!g.defined()) continue;
     ZENGEN_CHECK(is_floating(g.dtype()), DTypeError, op, ": the gradient of parameter ", i, " has dtype ", g.dtype());
-    ZENGEN_CHECK(g.device().is_cpu(), DeviceError, op, ": the gradient of parameter ", i, " is on ", g.device(),
-                 "; no CUDA kernel yet");
     bool overlapping = false;
     for (std::int64_t d = 0; d < g.dim(); ++d) overlapping = overlapping || (g.stride(d) == 0 && g.size(d) > 1);
     if (overlapping) {
@@ -46,7 +44,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   const bool inf = std::isinf(norm_type);
   double total = 0.0;
   for (const Tensor& g : grads) {
-    const double part = cpu::abs_pow_sum(g, norm_type);
+    const double part = kernels::abs_pow_sum(g, norm_type);
     total = inf ? (part > total || part != part ? part : total) : total + part;
   }
   if (!inf) total = norm_type == 2.0 ? std::sqrt(total) : (norm_type == 1.0 ? total : std::pow(total, 1.0 / norm_type));
@@ -56,7 +54,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   // PyTorch multiplies by min(coef, 1); multiplying by 1 changes nothing, and
   // a NaN coefficient (a NaN norm) still reaches the gradients, as there.
   if (!(coef >= 1.0))
-    for (const Tensor& g : grads) cpu::scale_in_place(g, coef);
+    for (const Tensor& g : grads) kernels::scale_in_place(g, coef);
   return total;
 }
 
@@ -64,7 +62,7 @@ void clip_grad_value_(const std::vector<Tensor>& params, double clip) {
   const char* op = "clip_grad_value_";
   ZENGEN_CHECK(clip >= 0.0, ValueError, op, ": clip must be >= 0, got ", clip);
   NoGradGuard no_grad;
-  for (const Tensor& g : writable_grads(params, op)) cpu::clamp_in_place(g, clip);
+  for (const Tensor& g : writable_grads(params, op)) kernels::clamp_in_place(g, clip);
 }
 
 }  // namespace zengen::optim

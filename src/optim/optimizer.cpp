@@ -37,8 +37,6 @@ void Optimizer::check_params(const std::vector<std::vector<Tensor>>& groups) con
       ZENGEN_CHECK(p.defined(), ValueError, name_, ": parameter ", index, " (group ", g, ") is an undefined tensor");
       ZENGEN_CHECK(is_floating(p.dtype()), DTypeError, name_, ": parameter ", index, " has dtype ", p.dtype(),
                    "; parameters must be float32 or float64");
-      ZENGEN_CHECK(p.device().is_cpu(), DeviceError, name_, ": parameter ", index, " is on ", p.device(),
-                   "; no CUDA optimizer kernel yet");
       ZENGEN_CHECK(p.is_leaf(), ValueError, name_, ": parameter ", index, " of shape ", p.shape(),
                    " is not a leaf tensor (it was computed by '", p.grad_fn()->name(),
                    "'); optimizers update leaves: pass x.detach().requires_grad_() or the module's parameters");

@@ -1,6 +1,6 @@
 #include "zengen/optim/sgd.hpp"
 
-#include "cpu/optim.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/autograd/grad_mode.hpp"
 #include "zengen/ops/factory.hpp"
 
@@ -27,7 +27,8 @@ SGD::SGD(std::vector<ParamGroup<SGDOptions>> groups) : GroupedOptimizer("SGD", s
                  "SGD: nesterov momentum needs momentum > 0 and dampening == 0 (got momentum ", o.momentum,
                  ", dampening ", o.dampening, ")");
     for (const Tensor& p : group.params) {
-      if (o.momentum != 0.0) state_[index].buffers["momentum_buffer"] = zeros(p.shape(), {.dtype = p.dtype()});
+      if (o.momentum != 0.0)
+        state_[index].buffers["momentum_buffer"] = zeros(p.shape(), {.dtype = p.dtype(), .device = p.device()});
       ++index;
     }
   }
@@ -47,9 +48,10 @@ void SGD::step() {
       if (o.momentum != 0.0) {
         auto it = s.buffers.find("momentum_buffer");
         ZENGEN_CHECK(it != s.buffers.end(), ValueError, "SGD: momentum was switched on after construction");
+        if (it->second.device() != p.device()) it->second = it->second.to(p.device());
         buffer = it->second;
       }
-      cpu::sgd_update(p, g, buffer, scalars, s.step == 0);
+      kernels::sgd_update(p, g, buffer, scalars, s.step == 0);
       ++s.step;
     }
   }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "zengen/zengen.hpp"
@@ -35,4 +36,67 @@ TEST_CASE("cuda: a float32 tensor keeps its values on a round trip to the GPU", 
     INFO("element " << i);
     CHECK(got[i] == values[i]);
   }
+}
+
+TEST_CASE("cuda: the caching allocator reuses a freed block without cudaMalloc", "[cuda][allocator]") {
+  zg::cuda_allocator::empty_cache();
+  const auto before = zg::cuda_allocator::stats(0);
+  {
+    const zg::Tensor a = zg::zeros({1 << 20}, {.device = zg::Device::cuda()});  // 4 MiB
+    CHECK(zg::cuda_allocator::stats(0).bytes_in_use >= before.bytes_in_use + (4u << 20));
+  }
+  const auto freed = zg::cuda_allocator::stats(0);
+  CHECK(freed.bytes_cached >= (4u << 20));
+  {
+    const zg::Tensor b = zg::zeros({1 << 20}, {.device = zg::Device::cuda()});
+    const auto reused = zg::cuda_allocator::stats(0);
+    CHECK(reused.system_allocations == freed.system_allocations);
+    CHECK(reused.cache_hits > freed.cache_hits);
+  }
+  zg::cuda_allocator::empty_cache();
+  CHECK(zg::cuda_allocator::stats(0).bytes_cached == 0);
+}
+
+TEST_CASE("cuda: out of memory names the bytes asked and free", "[cuda][allocator]") {
+  try {
+    const zg::Tensor huge = zg::empty({std::int64_t{1} << 40}, {.device = zg::Device::cuda()});  // 4 TiB
+    FAIL("a 4 TiB allocation succeeded");
+  } catch (const zg::DeviceError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("out of memory allocating 4398046511104 bytes") != std::string::npos);
+    CHECK(msg.find("bytes free") != std::string::npos);
+  }
+}
+
+TEST_CASE("cuda: large host-to-device copies through the pinned buffers keep every byte", "[cuda][device]") {
+  const zg::Tensor host = zg::arange(0, 3'000'001, 1, {.dtype = zg::DType::Float32});  // 12 MB: 3+ chunks
+  const zg::Tensor back = host.to(zg::Device::cuda()).to(zg::Device::cpu());
+  REQUIRE(back.to_vector<float>() == host.to_vector<float>());
+  zg::synchronize(zg::Device::cuda());
+}
+
+TEST_CASE("cuda: mixing devices, and ops without a CUDA kernel, are clear DeviceErrors", "[cuda][device]") {
+  const zg::Tensor cpu = zg::ones({3, 4});
+  const zg::Tensor gpu = cpu.to(zg::Device::cuda());
+  try {
+    (void)zg::add(cpu, gpu);
+    FAIL("adding a CPU and a CUDA tensor succeeded");
+  } catch (const zg::DeviceError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("add") != std::string::npos);
+    CHECK(msg.find("cuda:0") != std::string::npos);
+  }
+  const zg::Tensor values = zg::ones({4}, {.device = zg::Device::cuda()});
+  const zg::Tensor out_of_range = zg::full({2}, 4.0, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
+  CHECK_THROWS_AS(zg::index_select(values, 0, out_of_range), zg::ValueError);
+  const zg::Tensor bad_labels = zg::full({3}, 4.0, {.dtype = zg::DType::Int64, .device = zg::Device::cuda()});
+  CHECK_THROWS_AS(zg::cross_entropy(gpu, bad_labels), zg::ValueError);  // class 4 of 4
+  // A copy_ from the CPU into a strided CUDA view broadcasts on the device.
+  const zg::Tensor target = zg::zeros({4, 3}, {.device = zg::Device::cuda()});
+  target.t().copy_(zg::arange(0, 4, 1).reshape({1, 4}));
+  const std::vector<float> got = target.to_vector<float>();
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) CHECK(got[static_cast<std::size_t>(i * 3 + j)] == static_cast<float>(i));
 }

@@ -1,4 +1,5 @@
-// CPU memory: 64-byte aligned blocks from a caching allocator.
+// CPU memory: 64-byte aligned blocks from a caching allocator (and, below,
+// the CUDA backend's device allocator).
 //
 // Large blocks (training activations, gradients) are kept after release and
 // handed out again for the same rounded size, so a steady-state training step
@@ -32,5 +33,15 @@ void empty_cache();
 void set_cache_limit(std::size_t bytes);
 AllocatorStats stats();
 }  // namespace cpu_allocator
+
+/// CUDA device memory: the caching allocator of the CUDA backend
+/// (cudaMalloc only on a miss, released blocks kept by size class; see
+/// docs/cuda.md). Without CUDA, stats are zero and empty_cache does nothing.
+namespace cuda_allocator {
+/// Bytes in use and cached on device `device` (zero when absent).
+AllocatorStats stats(int device = 0);
+/// Gives every cached block of every device back to CUDA (cudaFree).
+void empty_cache();
+}  // namespace cuda_allocator
 
 }  // namespace zengen

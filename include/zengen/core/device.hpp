@@ -29,6 +29,11 @@ struct Device {
   std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
 };
 
+/// Waits until all work zengen issued on `device` has finished (a no-op for
+/// the CPU). Ops never need it: copies to the host wait for their data.
+/// Useful before timing on the host.
+void synchronize(Device device);
+
 inline std::ostream& operator<<(std::ostream& os, const Device& d) { return os << d.str(); }
 
 }  // namespace zengen

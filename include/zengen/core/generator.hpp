@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "zengen/core/host_device.hpp"
@@ -76,6 +77,49 @@ ZENGEN_HOST_DEVICE float uniform_float(std::uint32_t u) { return static_cast<flo
 ZENGEN_HOST_DEVICE double uniform_double(std::uint32_t hi, std::uint32_t lo) {
   const std::uint64_t bits = (static_cast<std::uint64_t>(hi) << 21) ^ (static_cast<std::uint64_t>(lo) >> 11);
   return static_cast<double>(bits & ((1ull << 53) - 1)) * 0x1.0p-53;
+}
+
+/// Element i of a uniform [0, 1) sample whose call starts at counter block
+/// `block`: float32 takes one 32-bit word per element (4 per block), float64
+/// two (2 per block). The CPU and CUDA samplers both call this, so they give
+/// the same numbers for the same seed.
+template <typename T>
+ZENGEN_HOST_DEVICE T philox_uniform(std::uint64_t seed, std::uint64_t block, std::int64_t i) {
+  std::uint32_t w[4];
+  if constexpr (sizeof(T) == 4) {
+    philox_block(seed, block + static_cast<std::uint64_t>(i / 4), w);
+    return uniform_float(w[i % 4]);
+  } else {
+    philox_block(seed, block + static_cast<std::uint64_t>(i / 2), w);
+    const int lane = static_cast<int>(i % 2) * 2;
+    return uniform_double(w[lane], w[lane + 1]);
+  }
+}
+
+/// Element i of a standard normal sample (Box-Muller on pairs): float32
+/// element i takes words (2j, 2j+1) of its block with j = (i % 4) / 2 and
+/// the cosine (even i) or sine (odd i) branch; float64 element i takes all
+/// four words of block i / 2. log/sqrt/sin/cos differ between libm and
+/// CUDA by a few ulp, so the CUDA normals match the CPU's to that, not bit
+/// for bit (the uniforms do match bit for bit).
+template <typename T>
+ZENGEN_HOST_DEVICE T philox_normal(std::uint64_t seed, std::uint64_t block, std::int64_t i) {
+  std::uint32_t w[4];
+  T u1, u2;
+  if constexpr (sizeof(T) == 4) {
+    philox_block(seed, block + static_cast<std::uint64_t>(i / 4), w);
+    const int pair = static_cast<int>(i % 4) / 2 * 2;
+    u1 = uniform_float(w[pair]);
+    u2 = uniform_float(w[pair + 1]);
+  } else {
+    philox_block(seed, block + static_cast<std::uint64_t>(i / 2), w);
+    u1 = uniform_double(w[0], w[1]);
+    u2 = uniform_double(w[2], w[3]);
+  }
+  // 1 - u1 lies in (0, 1], so the log is finite.
+  const T radius = std::sqrt(T(-2) * std::log(T(1) - u1));
+  const T angle = T(2) * static_cast<T>(3.141592653589793238462643383279502884) * u2;
+  return (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
 }
 
 }  // namespace zengen

@@ -1,0 +1,248 @@
+// CUDA losses: fused forward (terms + deterministic block reduction) and
+// fused backward, on the shared loss functors. See loss.hpp.
+#include "loss.hpp"
+
+#include <cmath>
+#include <type_traits>
+
+#include "reduce.cuh"
+#include "validate.hpp"
+#include "zengen/ops/loss_functors.hpp"
+
+namespace zengen::cuda {
+
+namespace f = zengen::functors;
+
+namespace {
+
+/// A functor's term with BCE's domain check: NaN (not an error) outside [0, 1].
+template <typename F>
+struct Checked {
+  F fn;
+  template <typename T>
+  __device__ T term(T x, T t) const {
+    if constexpr (std::is_same_v<F, f::BCELoss>) {
+      if (!f::BCELoss::valid(x)) return T(NAN);
+    }
+    return fn(x, t);
+  }
+};
+
+template <typename T, typename F>
+struct LossTerm {
+  const T* x;
+  const T* t;
+  const T* w;  // null: weight 1
+  std::int64_t R;
+  Checked<F> fn;
+  __device__ T operator()(std::int64_t m, std::int64_t r) const {
+    const std::int64_t i = m * R + r;
+    const T v = fn.term(x[i], t[i]);
+    return w ? w[i] * v : v;
+  }
+};
+
+template <typename T, typename F>
+__global__ void loss_terms(std::int64_t n, T* out, const T* x, const T* t, const T* w, Checked<F> fn) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    const T v = fn.term(x[i], t[i]);
+    out[i] = w ? w[i] * v : v;
+  }
+}
+
+/// c for element i: scale * g[i / per] (or g[0] when g is one value).
+template <typename T>
+struct Factor {
+  const T* g;
+  bool single;
+  std::int64_t per;
+  double scale;
+  __device__ T operator()(std::int64_t i) const {
+    return static_cast<T>(scale) * (single ? g[0] : g[i / per]);
+  }
+};
+
+template <typename T, typename F>
+__global__ void loss_backward(std::int64_t n, T* gx, T* gt, Factor<T> c, const T* x, const T* t, const T* w, F fn) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    T factor = c(i);
+    if (w) factor = factor * w[i];
+    if (gx) gx[i] = factor * fn.d_input(x[i], t[i]);
+    if (gt) gt[i] = factor * fn.d_target(x[i], t[i]);
+  }
+}
+
+template <typename T>
+__global__ void kl_backward(std::int64_t n, T* gmu, T* glv, Factor<T> c, const T* mu, const T* lv) {
+  const f::GaussianKL fn;
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    const T factor = c(i);
+    if (gmu) gmu[i] = factor * fn.d_mu(mu[i], lv[i]);
+    if (glv) glv[i] = factor * fn.d_logvar(mu[i], lv[i]);
+  }
+}
+
+template <typename T>
+struct KLTerm {
+  const T* mu;
+  const T* lv;
+  std::int64_t R;
+  __device__ T operator()(std::int64_t m, std::int64_t r) const {
+    const std::int64_t i = m * R + r;
+    return f::GaussianKL{}(mu[i], lv[i]);
+  }
+};
+
+template <typename Body>
+void with_functor(PointwiseLoss kind, Body&& body) {
+  switch (kind) {
+    case PointwiseLoss::MSE: return body(f::MSELoss{});
+    case PointwiseLoss::L1: return body(f::L1Loss{});
+    case PointwiseLoss::BCE: return body(f::BCELoss{});
+    case PointwiseLoss::BCEWithLogits: return body(f::BCEWithLogitsLoss{});
+  }
+}
+
+const char* name_of(PointwiseLoss kind) {
+  switch (kind) {
+    case PointwiseLoss::MSE: return "mse_loss";
+    case PointwiseLoss::L1: return "l1_loss";
+    case PointwiseLoss::BCE: return "binary_cross_entropy";
+    case PointwiseLoss::BCEWithLogits: return "binary_cross_entropy_with_logits";
+  }
+  return "loss";
+}
+
+/// x's companions: same device, dtype and shape, contiguous.
+void check_like(const char* op, const char* name, const TensorRef& r, const TensorRef& x) {
+  validate::operand(op, name, r);
+  validate::same_device(op, x, r, name);
+  validate::dtype_is(op, name, r, x.dtype);
+  validate::same_shape(op, name, r, x);
+  validate::contiguous(op, name, r);
+}
+
+void check_input(const char* op, const TensorRef& x) {
+  validate::operand(op, "input", x);
+  validate::floating(op, "input", x);
+  validate::contiguous(op, "input", x);
+}
+
+/// The incoming gradient: one value, or `expected` values.
+void check_grad(const char* op, const TensorRef& g, const TensorRef& x, std::int64_t expected) {
+  validate::operand(op, "grad_out", g);
+  validate::same_device(op, x, g, "grad_out");
+  validate::dtype_is(op, "grad_out", g, x.dtype);
+  ZENGEN_CHECK(g.numel() == 1 || (g.numel() == expected && g.contiguous()), ShapeError, "cuda ", op,
+               ": grad_out of shape ", g.shape_str(), " must hold one value or ", expected, " contiguous values");
+}
+
+template <typename T>
+T* typed(const TensorRef& r) {
+  return r.data ? static_cast<T*>(r.data) : nullptr;
+}
+
+}  // namespace
+
+void pointwise_loss(PointwiseLoss kind, const TensorRef& out, const TensorRef& x, const TensorRef& t,
+                    const TensorRef& w, bool reduce, double scale) {
+  const char* op = name_of(kind);
+  check_input(op, x);
+  check_like(op, "target", t, x);
+  if (w.data) check_like(op, "weight", w, x);
+  validate::operand(op, "output", out);
+  validate::same_device(op, x, out, "output");
+  validate::dtype_is(op, "output", out, x.dtype);
+  if (reduce)
+    ZENGEN_CHECK(out.numel() == 1, ShapeError, "cuda ", op, ": a reduced output holds one value, got shape ",
+                 out.shape_str());
+  else
+    check_like(op, "output", out, x);
+  const std::int64_t n = x.numel();
+  DeviceScope scope(x.device);
+  dispatch_float(x.dtype, op, [&]<typename T>() {
+    with_functor(kind, [&](auto fn) {
+      const Checked<decltype(fn)> checked{fn};
+      if (reduce) {
+        launch_reduce_rows(x.device, 1, n, LossTerm<T, decltype(fn)>{typed<T>(x), typed<T>(t), typed<T>(w), n, checked},
+                           static_cast<T*>(out.data), scale);
+      } else if (n > 0) {
+        loss_terms<<<blocks_for(n), kBlockThreads, 0, stream(x.device)>>>(n, typed<T>(out), typed<T>(x), typed<T>(t),
+                                                                          typed<T>(w), checked);
+        ZENGEN_CUDA_CHECK(cudaGetLastError());
+      }
+    });
+  });
+}
+
+void pointwise_loss_backward(PointwiseLoss kind, const TensorRef& grad_x, const TensorRef& grad_t,
+                             const TensorRef& grad_out, double scale, const TensorRef& x, const TensorRef& t,
+                             const TensorRef& w) {
+  const char* op = name_of(kind);
+  check_input(op, x);
+  check_like(op, "target", t, x);
+  if (w.data) check_like(op, "weight", w, x);
+  if (grad_x.data) check_like(op, "grad_input", grad_x, x);
+  if (grad_t.data) check_like(op, "grad_target", grad_t, x);
+  const std::int64_t n = x.numel();
+  check_grad(op, grad_out, x, n);
+  if (n == 0 || (!grad_x.data && !grad_t.data)) return;
+  DeviceScope scope(x.device);
+  dispatch_float(x.dtype, op, [&]<typename T>() {
+    const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, 1, scale};
+    with_functor(kind, [&](auto fn) {
+      loss_backward<<<blocks_for(n), kBlockThreads, 0, stream(x.device)>>>(
+          n, typed<T>(grad_x), typed<T>(grad_t), c, typed<T>(x), typed<T>(t), typed<T>(w), fn);
+      ZENGEN_CUDA_CHECK(cudaGetLastError());
+    });
+  });
+}
+
+void gaussian_kl(const TensorRef& out, const TensorRef& mu, const TensorRef& logvar, bool reduce, double scale) {
+  const char* op = "gaussian_kl";
+  check_input(op, mu);
+  check_like(op, "logvar", logvar, mu);
+  ZENGEN_CHECK(mu.ndim >= 1, ShapeError, "cuda gaussian_kl: expected [..., D] inputs, got a 0-d tensor");
+  const std::int64_t D = mu.sizes[mu.ndim - 1];
+  std::int64_t rows = 1;  // the leading dims (rows of D == 0 terms sum to 0)
+  for (int d = 0; d + 1 < mu.ndim; ++d) rows *= mu.sizes[d];
+  validate::operand(op, "output", out);
+  validate::same_device(op, mu, out, "output");
+  validate::dtype_is(op, "output", out, mu.dtype);
+  validate::contiguous(op, "output", out);
+  ZENGEN_CHECK(out.numel() == (reduce ? 1 : rows), ShapeError, "cuda gaussian_kl: output of shape ", out.shape_str(),
+               reduce ? " for a reduced result (expected one value)" : " for per-row results");
+  dispatch_float(mu.dtype, op, [&]<typename T>() {
+    const KLTerm<T> term{typed<T>(mu), typed<T>(logvar), D};
+    if (reduce)  // one row of rows * D terms
+      launch_reduce_rows(mu.device, 1, rows * D, KLTerm<T>{typed<T>(mu), typed<T>(logvar), rows * D},
+                         static_cast<T*>(out.data), scale);
+    else
+      launch_reduce_rows(mu.device, rows, D, term, static_cast<T*>(out.data), 1.0);
+  });
+}
+
+void gaussian_kl_backward(const TensorRef& grad_mu, const TensorRef& grad_logvar, const TensorRef& grad_out,
+                          double scale, const TensorRef& mu, const TensorRef& logvar) {
+  const char* op = "gaussian_kl";
+  check_input(op, mu);
+  check_like(op, "logvar", logvar, mu);
+  if (grad_mu.data) check_like(op, "grad_mu", grad_mu, mu);
+  if (grad_logvar.data) check_like(op, "grad_logvar", grad_logvar, mu);
+  ZENGEN_CHECK(mu.ndim >= 1, ShapeError, "cuda gaussian_kl: expected [..., D] inputs, got a 0-d tensor");
+  const std::int64_t n = mu.numel(), D = mu.sizes[mu.ndim - 1];
+  check_grad(op, grad_out, mu, D == 0 ? 0 : n / D);  // (n == 0 returns below)
+  if (n == 0 || (!grad_mu.data && !grad_logvar.data)) return;
+  DeviceScope scope(mu.device);
+  dispatch_float(mu.dtype, op, [&]<typename T>() {
+    const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, D, scale};
+    kl_backward<<<blocks_for(n), kBlockThreads, 0, stream(mu.device)>>>(n, typed<T>(grad_mu), typed<T>(grad_logvar), c,
+                                                                        typed<T>(mu), typed<T>(logvar));
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+}  // namespace zengen::cuda

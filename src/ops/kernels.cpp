@@ -1,0 +1,275 @@
+// Routes each kernel call to the CPU kernel or the CUDA launcher of the
+// output's device. See kernels.hpp.
+#include "ops/kernels.hpp"
+
+#include "cpu/copy.hpp"
+#include "cpu/matmul.hpp"
+#include "cpu/optim.hpp"
+#include "cpu/random.hpp"
+#include "cpu/reduction.hpp"
+
+#ifdef ZENGEN_WITH_CUDA
+// cuda/*.hpp: plain C++ declarations of the launchers, no CUDA header.
+#include "elementwise.hpp"
+#include "loss.hpp"
+#include "matmul.hpp"
+#include "optim.hpp"
+#include "random.hpp"
+#include "reduction.hpp"
+#endif
+
+namespace zengen::kernels {
+
+namespace {
+
+/// Every operand on the output's device (undefined ones are skipped).
+void check_devices(const char* op, const Tensor& out, std::initializer_list<const Tensor*> operands) {
+  for (const Tensor* t : operands)
+    if (t->defined())
+      ZENGEN_CHECK(t->device() == out.device(), DeviceError, op, ": an operand is on ", t->device(),
+                   " but the result is on ", out.device(), "; move them to one device with .to(device)");
+}
+
+#ifdef ZENGEN_WITH_CUDA
+/// The launcher's view of a tensor; an undefined tensor gives a ref without data.
+cuda::TensorRef ref(const Tensor& t) {
+  cuda::TensorRef r;
+  if (!t.defined()) return r;
+  ZENGEN_CHECK(t.dim() <= cuda::kMaxDims, ShapeError, "CUDA kernels take at most ", cuda::kMaxDims,
+               " dims, got shape ", t.shape());
+  r.data = t.data_ptr();
+  r.dtype = t.dtype();
+  r.device = t.device().index;
+  r.ndim = static_cast<int>(t.dim());
+  for (int d = 0; d < r.ndim; ++d) {
+    r.sizes[d] = t.shape()[d];
+    r.strides[d] = t.strides()[d];
+  }
+  return r;
+}
+
+// The CUDA enums mirror the CPU ones member for member.
+static_assert(static_cast<int>(cuda::BinaryOp::Min) == static_cast<int>(cpu::BinaryOp::Min));
+static_assert(static_cast<int>(cuda::UnaryOp::Square) == static_cast<int>(cpu::UnaryOp::Square));
+static_assert(static_cast<int>(cuda::ScalarOp::RDiv) == static_cast<int>(cpu::ScalarOp::RDiv));
+static_assert(static_cast<int>(cuda::CompareOp::Ge) == static_cast<int>(cpu::CompareOp::Ge));
+static_assert(static_cast<int>(cuda::Activation::Softplus) == static_cast<int>(cpu::Activation::Softplus));
+static_assert(static_cast<int>(cuda::PointwiseLoss::BCEWithLogits) ==
+              static_cast<int>(cpu::PointwiseLoss::BCEWithLogits));
+template <typename To, typename From>
+To as(From e) {
+  return static_cast<To>(static_cast<int>(e));
+}
+#define ZENGEN_ON_CUDA(out, ...)      \
+  if ((out).device().is_cuda()) {     \
+    __VA_ARGS__;                      \
+    return;                           \
+  }
+#else
+// Without the backend no tensor can live on a CUDA device; say so if one does.
+#define ZENGEN_ON_CUDA(out, ...)                                                                   \
+  ZENGEN_CHECK(!(out).device().is_cuda(), DeviceError, "this build of zengen has no CUDA backend " \
+               "(configure with ZENGEN_WITH_CUDA=ON)");
+#endif
+
+}  // namespace
+
+void copy(const Tensor& dst, const Tensor& src) {
+  check_devices("copy", dst, {&src});
+  ZENGEN_ON_CUDA(dst, cuda::copy(ref(dst), ref(src)));
+  cpu::copy(dst, src);
+}
+
+void fill(const Tensor& dst, double value) {
+  ZENGEN_ON_CUDA(dst, cuda::fill(ref(dst), value));
+  cpu::fill(dst, value);
+}
+
+void binary(cpu::BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  check_devices("binary", out, {&a, &b});
+  ZENGEN_ON_CUDA(out, cuda::binary(as<cuda::BinaryOp>(op), ref(out), ref(a), ref(b)));
+  cpu::binary(op, out, a, b);
+}
+
+void unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x) {
+  check_devices("unary", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::unary(as<cuda::UnaryOp>(op), ref(out), ref(x)));
+  cpu::unary(op, out, x);
+}
+
+void scalar(cpu::ScalarOp op, const Tensor& out, const Tensor& x, double s) {
+  check_devices("scalar", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::scalar(as<cuda::ScalarOp>(op), ref(out), ref(x), s));
+  cpu::scalar(op, out, x, s);
+}
+
+void pow(const Tensor& out, const Tensor& x, double exponent) {
+  check_devices("pow", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::pow(ref(out), ref(x), exponent));
+  cpu::pow(out, x, exponent);
+}
+
+void clamp(const Tensor& out, const Tensor& x, double low, double high) {
+  check_devices("clamp", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::clamp(ref(out), ref(x), low, high));
+  cpu::clamp(out, x, low, high);
+}
+
+void compare(cpu::CompareOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  check_devices("compare", out, {&a, &b});
+  ZENGEN_ON_CUDA(out, cuda::compare(as<cuda::CompareOp>(op), ref(out), ref(a), ref(b)));
+  cpu::compare(op, out, a, b);
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  check_devices("where", out, {&cond, &a, &b});
+  ZENGEN_ON_CUDA(out, cuda::where(ref(out), ref(cond), ref(a), ref(b)));
+  cpu::where(out, cond, a, b);
+}
+
+void activation(cpu::Activation kind, const Tensor& out, const Tensor& x) {
+  check_devices("activation", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::activation(as<cuda::Activation>(kind), ref(out), ref(x)));
+  cpu::activation(kind, out, x);
+}
+
+void leaky_relu(const Tensor& out, const Tensor& x, double slope) {
+  check_devices("leaky_relu", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::leaky_relu(ref(out), ref(x), slope));
+  cpu::leaky_relu(out, x, slope);
+}
+
+void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope) {
+  check_devices("leaky_relu_backward", out, {&grad, &x});
+  ZENGEN_ON_CUDA(out, cuda::leaky_relu_backward(ref(out), ref(grad), ref(x), slope));
+  cpu::leaky_relu_backward(out, grad, x, slope);
+}
+
+void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
+  check_devices("sigmoid_backward", out, {&grad, &y});
+  ZENGEN_ON_CUDA(out, cuda::sigmoid_backward(ref(out), ref(grad), ref(y)));
+  cpu::sigmoid_backward(out, grad, y);
+}
+
+void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
+  check_devices("tanh_backward", out, {&grad, &y});
+  ZENGEN_ON_CUDA(out, cuda::tanh_backward(ref(out), ref(grad), ref(y)));
+  cpu::tanh_backward(out, grad, y);
+}
+
+void sum(const Tensor& out, const Tensor& x, const std::vector<bool>& reduce) {
+  check_devices("sum", out, {&x});
+#ifdef ZENGEN_WITH_CUDA
+  if (out.device().is_cuda()) {
+    bool flags[cuda::kMaxDims] = {};
+    for (std::size_t d = 0; d < reduce.size() && d < static_cast<std::size_t>(cuda::kMaxDims); ++d)
+      flags[d] = reduce[d];
+    cuda::sum(ref(out), ref(x), flags);
+    return;
+  }
+#endif
+  ZENGEN_ON_CUDA(out, (void)0);
+  cpu::sum(out, x, reduce);
+}
+
+void max(const Tensor& values, const Tensor& indices, const Tensor& x, std::int64_t dim) {
+  check_devices("max", values, {&indices, &x});
+  ZENGEN_ON_CUDA(values, cuda::max(ref(values), ref(indices), ref(x), static_cast<int>(dim)));
+  cpu::max(values, indices, x, dim);
+}
+
+void matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
+  check_devices("matmul", out, {&a, &b});
+  ZENGEN_ON_CUDA(out, cuda::matmul(ref(out), ref(a), ref(b)));
+  cpu::matmul(out, a, b);
+}
+
+#ifdef ZENGEN_WITH_CUDA
+void cuda_pointwise_loss(cpu::PointwiseLoss kind, const Tensor& out, const Tensor& x, const Tensor& t,
+                         const Tensor& w, bool reduce, double scale) {
+  check_devices("loss", out, {&x, &t, &w});
+  cuda::pointwise_loss(as<cuda::PointwiseLoss>(kind), ref(out), ref(x), ref(t), ref(w), reduce, scale);
+}
+void cuda_pointwise_loss_backward(cpu::PointwiseLoss kind, const Tensor& gx, const Tensor& gt, const Tensor& grad_out,
+                                  double scale, const Tensor& x, const Tensor& t, const Tensor& w) {
+  check_devices("loss backward", x, {&gx, &gt, &grad_out, &t, &w});
+  cuda::pointwise_loss_backward(as<cuda::PointwiseLoss>(kind), ref(gx), ref(gt), ref(grad_out), scale, ref(x), ref(t),
+                                ref(w));
+}
+void cuda_gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar, bool reduce, double scale) {
+  check_devices("gaussian_kl", out, {&mu, &logvar});
+  cuda::gaussian_kl(ref(out), ref(mu), ref(logvar), reduce, scale);
+}
+void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tensor& grad_out, double scale,
+                               const Tensor& mu, const Tensor& logvar) {
+  check_devices("gaussian_kl backward", mu, {&gmu, &glv, &grad_out, &logvar});
+  cuda::gaussian_kl_backward(ref(gmu), ref(glv), ref(grad_out), scale, ref(mu), ref(logvar));
+}
+#else
+namespace {
+[[noreturn]] void no_cuda(const char* op) {
+  throw DeviceError(detail::concat(op, ": this build of zengen has no CUDA backend"));
+}
+}  // namespace
+void cuda_pointwise_loss(cpu::PointwiseLoss, const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double) {
+  no_cuda("loss");
+}
+void cuda_pointwise_loss_backward(cpu::PointwiseLoss, const Tensor&, const Tensor&, const Tensor&, double,
+                                  const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("loss backward");
+}
+void cuda_gaussian_kl(const Tensor&, const Tensor&, const Tensor&, bool, double) { no_cuda("gaussian_kl"); }
+void cuda_gaussian_kl_backward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&, const Tensor&) {
+  no_cuda("gaussian_kl backward");
+}
+#endif
+
+void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high) {
+  ZENGEN_ON_CUDA(out, cuda::fill_uniform(ref(out), seed, block, low, high));
+  cpu::fill_uniform(out, seed, block, low, high);
+}
+
+void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, double mean, double std) {
+  ZENGEN_ON_CUDA(out, cuda::fill_normal(ref(out), seed, block, mean, std));
+  cpu::fill_normal(out, seed, block, mean, std);
+}
+
+namespace {
+/// A CUDA operand as the fused kernels take it: contiguous (a copy of a
+/// strided or broadcast gradient; parameters and state are contiguous).
+Tensor dense(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : t.contiguous(); }
+}  // namespace
+
+void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
+                const optim::functors::SGDScalars& scalars, bool first) {
+  check_devices("SGD", param, {&grad, &momentum_buffer});
+  ZENGEN_ON_CUDA(param, cuda::sgd_update(ref(param), ref(dense(grad)), ref(momentum_buffer), scalars, first));
+  cpu::sgd_update(param, grad, momentum_buffer, scalars, first);
+}
+
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, const optim::functors::AdamScalars& scalars) {
+  check_devices("Adam", param, {&grad, &exp_avg, &exp_avg_sq, &max_exp_avg_sq});
+  ZENGEN_ON_CUDA(param, cuda::adam_update(ref(param), ref(dense(grad)), ref(exp_avg), ref(exp_avg_sq),
+                                          ref(max_exp_avg_sq), scalars));
+  cpu::adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scalars);
+}
+
+double abs_pow_sum(const Tensor& g, double p) {
+#ifdef ZENGEN_WITH_CUDA
+  if (g.device().is_cuda()) return cuda::abs_pow_sum(ref(dense(g)), p);
+#endif
+  return cpu::abs_pow_sum(g, p);
+}
+
+void scale_in_place(const Tensor& g, double coef) {
+  ZENGEN_ON_CUDA(g, cuda::scale_in_place(ref(g), coef));
+  cpu::scale_in_place(g, coef);
+}
+
+void clamp_in_place(const Tensor& g, double clip) {
+  ZENGEN_ON_CUDA(g, cuda::clamp_in_place(ref(g), clip));
+  cpu::clamp_in_place(g, clip);
+}
+
+}  // namespace zengen::kernels

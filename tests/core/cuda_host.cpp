@@ -1,0 +1,174 @@
+// The host side of the CUDA backend, checked on the CPU without a GPU: the
+// element-wise geometry (broadcast + coalesced dims), the launchers' input
+// validation, and (when the backend is built) that each launcher rejects bad
+// input with a clear error before touching the device.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "geometry.hpp"  // cuda/: plain C++
+#include "validate.hpp"
+#include "zengen/core/device.hpp"
+#include "zengen/zengen.hpp"
+
+#ifdef ZENGEN_WITH_CUDA
+#include "elementwise.hpp"
+#include "loss.hpp"
+#include "matmul.hpp"
+#include "optim.hpp"
+#include "reduction.hpp"
+#endif
+
+namespace zc = zengen::cuda;
+using zengen::DType;
+
+namespace {
+// A fake device pointer: validation never dereferences it.
+void* fake() {
+  alignas(64) static char bytes[64];
+  return bytes;
+}
+zc::TensorRef ref(std::initializer_list<std::int64_t> sizes, DType dtype = DType::Float32) {
+  return zc::contiguous_ref(fake(), dtype, sizes);
+}
+template <typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const zengen::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("cuda geometry: contiguous operands coalesce to one dim", "[cuda][host]") {
+  const auto out = ref({2, 3, 4}), a = ref({2, 3, 4}), b = ref({2, 3, 4});
+  const zc::TensorRef* refs[] = {&out, &a, &b};
+  const auto g = zc::make_geometry(refs);
+  CHECK(g.ndim == 1);
+  CHECK(g.sizes[0] == 24);
+  CHECK(g.contiguous());
+}
+
+TEST_CASE("cuda geometry: a broadcast bias gets stride 0 and blocks the merge", "[cuda][host]") {
+  const auto out = ref({8, 3, 5, 5}), x = ref({8, 3, 5, 5}), bias = ref({3, 1, 1});
+  const zc::TensorRef* refs[] = {&out, &x, &bias};
+  const auto g = zc::make_geometry(refs);
+  REQUIRE(g.ndim == 3);  // [8][3][25]: H and W merge, N and C cannot
+  CHECK(g.sizes[0] == 8);
+  CHECK(g.sizes[1] == 3);
+  CHECK(g.sizes[2] == 25);
+  CHECK(g.strides[2][0] == 0);   // bias along N
+  CHECK(g.strides[2][1] == 1);   // bias along C
+  CHECK(g.strides[2][2] == 0);   // bias along H*W
+  CHECK(g.strides[1][0] == 75);  // x along N
+  CHECK_FALSE(g.contiguous());
+}
+
+TEST_CASE("cuda geometry: a transposed view keeps its strides; one element is one dim", "[cuda][host]") {
+  auto out = ref({4, 6});
+  auto xt = ref({6, 4});  // memory [6, 4] seen as [4, 6]: strides (1, 4)
+  xt.sizes[0] = 4;
+  xt.sizes[1] = 6;
+  xt.strides[0] = 1;
+  xt.strides[1] = 4;
+  const zc::TensorRef* refs[] = {&out, &xt};
+  const auto g = zc::make_geometry(refs);
+  REQUIRE(g.ndim == 2);
+  CHECK(g.strides[0][0] == 6);
+  CHECK(g.strides[0][1] == 1);
+  CHECK(g.strides[1][0] == 1);
+  CHECK(g.strides[1][1] == 4);
+
+  const auto one = ref({1, 1}), scalar = ref({});
+  const zc::TensorRef* refs1[] = {&one, &scalar};
+  const auto g1 = zc::make_geometry(refs1);
+  CHECK(g1.ndim == 1);
+  CHECK(g1.sizes[0] == 1);
+  CHECK(g1.contiguous());
+}
+
+TEST_CASE("cuda validation: shapes, dtypes, devices and layouts are named in the error", "[cuda][host]") {
+  const auto out = ref({4, 3});
+  const auto bad = ref({5});
+  std::string m = message_of([&] { zc::validate::elementwise("add", out, {&bad}); });
+  CHECK(m.find("cuda add") != std::string::npos);
+  CHECK(m.find("[5]") != std::string::npos);
+  CHECK(m.find("[4, 3]") != std::string::npos);
+  CHECK_THROWS_AS(zc::validate::elementwise("add", out, {&bad}), zengen::ShapeError);
+
+  const auto row = ref({3});
+  CHECK_NOTHROW(zc::validate::elementwise("add", out, {&row}));
+
+  auto other_device = ref({4, 3});
+  other_device.device = 1;
+  CHECK_THROWS_AS(zc::validate::elementwise("mul", out, {&other_device}), zengen::DeviceError);
+
+  const auto ints = ref({4, 3}, DType::Int64);
+  m = message_of([&] { zc::validate::floating("sum", "input", ints); });
+  CHECK(m.find("int64") != std::string::npos);
+  CHECK_THROWS_AS(zc::validate::floating("sum", "input", ints), zengen::DTypeError);
+
+  auto strided = ref({4, 3});
+  strided.strides[0] = 1;
+  strided.strides[1] = 4;
+  CHECK_THROWS_AS(zc::validate::contiguous("adam", "param", strided), zengen::ValueError);
+
+  zc::TensorRef no_data = ref({2});
+  no_data.data = nullptr;
+  CHECK_THROWS_AS(zc::validate::operand("copy", "input", no_data), zengen::ValueError);
+  zc::TensorRef empty = ref({0, 3});
+  empty.data = nullptr;
+  CHECK_NOTHROW(zc::validate::operand("copy", "input", empty));
+
+  zc::TensorRef deep;
+  deep.data = fake();
+  deep.ndim = zc::kMaxDims + 1;
+  CHECK_THROWS_AS(zc::validate::operand("copy", "input", deep), zengen::ShapeError);
+}
+
+#ifdef ZENGEN_WITH_CUDA
+TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][host]") {
+  const auto out = ref({4, 3}), a = ref({4, 3}), wrong = ref({4, 2});
+  CHECK_THROWS_AS(zc::binary(zc::BinaryOp::Add, out, a, wrong), zengen::ShapeError);
+  const auto d = ref({4, 3}, DType::Float64);
+  CHECK_THROWS_AS(zc::binary(zc::BinaryOp::Mul, out, a, d), zengen::DTypeError);
+  const auto mask = ref({4, 3}, DType::Float32);
+  CHECK_THROWS_AS(zc::where(out, mask, a, a), zengen::DTypeError);  // the condition must be Bool
+  const auto bool_out = ref({4, 3}, DType::Bool);
+  CHECK_THROWS_AS(zc::compare(zc::CompareOp::Lt, bool_out, a, d), zengen::DTypeError);
+
+  // matmul: inner dims must agree, the output must fit.
+  const auto m1 = ref({2, 3}), m2 = ref({4, 5}), mo = ref({2, 5});
+  std::string m = message_of([&] { zc::matmul(mo, m1, m2); });
+  CHECK(m.find("cuda matmul") != std::string::npos);
+  CHECK(m.find("[2, 3]") != std::string::npos);
+
+  // sum: the output must hold one value per kept position.
+  const bool reduce[] = {true, false};
+  const auto sum_out = ref({5});
+  CHECK_THROWS_AS(zc::sum(sum_out, a, reduce), zengen::ShapeError);
+
+  // losses: target shape, reduced output size.
+  const zc::TensorRef none;
+  m = message_of([&] { zc::pointwise_loss(zc::PointwiseLoss::MSE, ref({}), a, wrong, none, true, 1.0); });
+  CHECK(m.find("mse_loss") != std::string::npos);
+  CHECK(m.find("target") != std::string::npos);
+  CHECK_THROWS_AS(zc::pointwise_loss(zc::PointwiseLoss::BCE, ref({2}), a, a, none, true, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(zc::gaussian_kl(ref({5}), a, a, false, 1.0), zengen::ShapeError);  // 4 rows, not 5
+
+  // optimizers: state must match the parameter.
+  const zengen::optim::functors::AdamScalars s;
+  CHECK_THROWS_AS(zc::adam_update(a, a, a, wrong, none, s), zengen::ShapeError);
+}
+#endif
+
+TEST_CASE("cuda: without a device, moving a tensor to CUDA is a clear DeviceError", "[cuda][host]") {
+  if (zengen::Device::cuda_device_count() > 0) return;  // tests/cuda covers the device
+  const zengen::Tensor x = zengen::ones({2, 2});
+  const std::string m = message_of([&] { (void)x.to(zengen::Device::cuda()); });
+  CHECK(m.find("to(cuda:0)") != std::string::npos);
+  CHECK_THROWS_AS(x.to(zengen::Device::cuda()), zengen::DeviceError);
+  CHECK(zengen::Device::best() == zengen::Device::cpu());
+}

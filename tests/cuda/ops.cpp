@@ -1,0 +1,203 @@
+// Every CUDA op against the same op on the CPU, on random float32 inputs:
+// odd sizes (not multiples of the 256-thread block or the 4-float pack),
+// batch 1, 3 channels, broadcasting, transposed and sliced views, with
+// outputs drawn from NaN-filled memory so an unwritten element is caught.
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "cuda_helpers.hpp"
+
+using namespace zengen;
+using namespace zengen::cuda_testing;
+
+namespace {
+// Applies fn to the CPU inputs and to their GPU copies; compares.
+void check_op(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+              double tol = 1e-4) {
+  std::vector<Tensor> on_gpu;
+  for (const Tensor& x : inputs) on_gpu.push_back(x.to(kGpu));
+  const Tensor want = fn(inputs);
+  poison(want.numel(), want.dtype());
+  const Tensor got = fn(on_gpu);
+  require_match(want, got, tol);
+}
+const std::vector<Shape> kShapes = {{1}, {7}, {1023}, {4097}, {1, 3, 5, 7}, {64, 3, 17, 9}};
+}  // namespace
+
+TEST_CASE("cuda ops: unary and scalar element-wise ops match the CPU", "[cuda][elementwise]") {
+  for (const Shape& s : kShapes) {
+    INFO("shape " << s);
+    const Tensor x = randf(s), pos = (rand(s) + 0.1).detach();
+    check_op([](auto& v) { return neg(v[0]); }, {x});
+    check_op([](auto& v) { return exp(v[0]); }, {x});
+    check_op([](auto& v) { return log(v[0]); }, {pos});
+    check_op([](auto& v) { return sqrt(v[0]); }, {pos});
+    check_op([](auto& v) { return abs(v[0]); }, {x});
+    check_op([](auto& v) { return square(v[0]); }, {x});
+    check_op([](auto& v) { return pow(v[0], 3.0); }, {x});
+    check_op([](auto& v) { return clamp(v[0], -0.5, 0.75); }, {x});
+    check_op([](auto& v) { return v[0] * 3.0 + 1.5; }, {x});
+    check_op([](auto& v) { return 2.0 / v[0] - 1.0; }, {pos});
+  }
+}
+
+TEST_CASE("cuda ops: binary ops with broadcasting and strided views", "[cuda][elementwise]") {
+  const Tensor x = randf({8, 3, 5, 7}), y = randf({8, 3, 5, 7});
+  const Tensor bias = randf({3, 1, 1}), row = randf({7}), scalar = randf({});
+  check_op([](auto& v) { return v[0] + v[1]; }, {x, y});
+  check_op([](auto& v) { return v[0] - v[1]; }, {x, bias});
+  check_op([](auto& v) { return v[0] * v[1]; }, {x, row});
+  check_op([](auto& v) { return v[0] / (abs(v[1]) + 0.5); }, {x, scalar});
+  check_op([](auto& v) { return maximum(v[0], v[1]); }, {x, y});
+  check_op([](auto& v) { return minimum(v[0], v[1]); }, {bias, x});
+  // Views: a transpose, a narrowed slice (unaligned start), an expand.
+  const Tensor m = randf({33, 65}), n = randf({65, 33});
+  check_op([](auto& v) { return v[0] + v[1].t(); }, {m, n});
+  check_op([](auto& v) { return v[0].narrow(1, 1, 63) * 2.0; }, {m});
+  check_op([](auto& v) { return v[0].t().contiguous(); }, {m});
+  check_op([](auto& v) { return v[0].expand({4, 7}) + v[1]; }, {row, randf({4, 7})});
+}
+
+TEST_CASE("cuda ops: comparisons, where, casts", "[cuda][elementwise]") {
+  const Tensor x = randf({5, 129}), y = randf({129});
+  check_op([](auto& v) { return gt(v[0], v[1]).to(DType::Float32); }, {x, y});
+  check_op([](auto& v) { return le(v[0], 0.25).to(DType::Float32); }, {x});
+  check_op([](auto& v) { return where(lt(v[0], v[1]), v[0], v[1] * 2.0); }, {x, y});
+  check_op([](auto& v) { return v[0].to(DType::Float64).to(DType::Float32); }, {x});
+  // Bool and int64 tensors cross devices and convert.
+  const Tensor b = gt(x, 0.0);
+  REQUIRE(b.to(kGpu).to(Device::cpu()).to_vector<double>() == b.to_vector<double>());
+}
+
+TEST_CASE("cuda ops: activations forward and backward", "[cuda][activation]") {
+  for (const Shape& s : kShapes) {
+    INFO("shape " << s);
+    const Tensor x = randf(s), g = randf(s);
+    check_op([](auto& v) { return relu(v[0]); }, {x});
+    check_op([](auto& v) { return leaky_relu(v[0], 0.2); }, {x});
+    check_op([](auto& v) { return leaky_relu_backward(v[1], v[0], 0.2); }, {x, g});
+    check_op([](auto& v) { return sigmoid(v[0]); }, {x});
+    check_op([](auto& v) { return tanh(v[0]); }, {x});
+    check_op([](auto& v) { return softplus(v[0] * 10.0); }, {x});
+  }
+  // log_softmax (composed from the CUDA ops) and its gradient.
+  const Tensor rows = randf({33, 10}), gr = randf({33, 10});
+  check_op([](auto& v) { return log_softmax(v[0] * 20.0, 1); }, {rows});
+  check_op([](auto& v) { return log_softmax(v[0], 0); }, {rows});
+  check_op([](auto& v) {
+    const Tensor x = v[0].detach().requires_grad_();
+    (log_softmax(x, 1) * v[1]).sum().backward();
+    return x.grad();
+  }, {rows, gr});
+  // The vectorised path with an unaligned (offset) input and output tail.
+  const Tensor big = randf({4099});
+  check_op([](auto& v) { return leaky_relu(v[0].narrow(0, 3, 4093), 0.01); }, {big});
+}
+
+TEST_CASE("cuda ops: reductions over dims, full sums, max and argmax", "[cuda][reduction]") {
+  const Tensor x = randf({64, 3, 17, 9});
+  check_op([](auto& v) { return sum(v[0]); }, {x}, 1e-5);
+  check_op([](auto& v) { return sum(v[0], {0, 2, 3}); }, {x}, 1e-5);  // a bias gradient
+  check_op([](auto& v) { return sum(v[0], {1}, true); }, {x}, 1e-5);
+  check_op([](auto& v) { return mean(v[0], {3}); }, {x}, 1e-5);
+  check_op([](auto& v) { return var(v[0], {0}); }, {x}, 1e-4);
+  check_op([](auto& v) { return sum(v[0].transpose(0, 3), {1, 2}); }, {x}, 1e-5);
+  const Tensor big = randf({300001});  // several chunks of the two-pass reduction
+  check_op([](auto& v) { return sum(v[0]); }, {big}, 1e-5);
+  check_op([](auto& v) { return max(v[0]); }, {big});
+  check_op([](auto& v) { return max(v[0], 1).values; }, {x});
+  check_op([](auto& v) { return argmax(v[0], 3).to(DType::Float32); }, {x});
+  check_op([](auto& v) { return argmax(v[0]).to(DType::Float32); }, {big});
+  // Determinism: the same sum twice is the same bit for bit.
+  const Tensor g = big.to(kGpu);
+  REQUIRE(sum(g).item<float>() == sum(g).item<float>());
+}
+
+TEST_CASE("cuda ops: matmul through cuBLAS, transposed operands and batches", "[cuda][matmul]") {
+  const Tensor a = randf({37, 19}), b = randf({19, 23});
+  check_op([](auto& v) { return matmul(v[0], v[1]); }, {a, b});
+  check_op([](auto& v) { return matmul(v[1].t(), v[0].t()); }, {a, b});
+  check_op([](auto& v) { return matmul(v[0], v[1].narrow(1, 1, 20)); }, {a, b});
+  check_op([](auto& v) { return matmul(v[0], v[1]); }, {randf({5, 37, 19}), b});       // shared weight
+  check_op([](auto& v) { return matmul(v[0], v[1]); }, {randf({2, 3, 4, 6}), randf({3, 6, 5})});  // broadcast batch
+  check_op([](auto& v) { return matmul(v[0], v[1]); }, {randf({19}), b});               // vector @ matrix
+  check_op([](auto& v) { return matmul(v[0].transpose(1, 2), v[1]); }, {randf({4, 19, 37}), randf({4, 19, 8})});
+}
+
+TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][loss]") {
+  const Shape s{64, 3, 5, 7};
+  const Tensor logits = randf(s), target = rand(s), p = (rand(s) * 0.98 + 0.01).detach(), w = rand({7});
+  for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+    check_op([r](auto& v) { return mse_loss(v[0], v[1], r); }, {logits, target});
+    check_op([r](auto& v) { return l1_loss(v[0], v[1], r); }, {logits, target});
+    check_op([r](auto& v) { return binary_cross_entropy(v[0], v[1], r); }, {p, target});
+    check_op([r](auto& v) { return binary_cross_entropy(v[0], v[1], r, v[2]); }, {p, target, w});
+    check_op([r](auto& v) { return binary_cross_entropy_with_logits(v[0] * 30.0, v[1], r); }, {logits, target});
+    check_op([r](auto& v) { return gaussian_kl(v[0], v[1], r); }, {randf({33, 20}), randf({33, 20})});
+  }
+  // Gradients of each loss w.r.t. input, target and weight.
+  auto grads_of = [](int which) {
+    return [which](const std::vector<Tensor>& v) {
+      const Tensor x = v[0].detach().requires_grad_(), t = v[1].detach().requires_grad_(),
+                   w = v[2].detach().requires_grad_();
+      Tensor loss;
+      switch (which) {
+        case 0: loss = mse_loss(x, t); break;
+        case 1: loss = binary_cross_entropy(sigmoid(x), t, Reduction::Sum, w); break;
+        case 2: loss = binary_cross_entropy_with_logits(x, t, Reduction::Mean, w); break;
+        default: loss = gaussian_kl(x, t, Reduction::Mean); break;
+      }
+      loss.backward();
+      return cat({x.grad().flatten(), t.grad().flatten(), which == 1 || which == 2 ? w.grad().flatten()
+                                                                                  : zeros({1}, {.device = x.device()})});
+    };
+  };
+  const Tensor a = randf({9, 33}), b = rand({9, 33}), c = rand({33});
+  for (int which = 0; which < 4; ++which) {
+    INFO("loss " << which);
+    check_op(grads_of(which), {a, which == 3 ? randf({9, 33}) : b, c}, 1e-4);
+  }
+}
+
+TEST_CASE("cuda ops: cross_entropy (composed on CUDA) and its gradient", "[cuda][loss]") {
+  const Tensor logits = randf({37, 10});
+  const Tensor labels = randint(0, 10, {37}, {.dtype = DType::Int64});
+  const Tensor labels_gpu = labels.to(kGpu);
+  for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+    const Tensor want = cross_entropy(logits * 5.0, labels, r);
+    require_match(want, cross_entropy(logits.to(kGpu) * 5.0, labels_gpu, r));
+  }
+  const Tensor xc = logits.clone().requires_grad_(), xg = logits.to(kGpu).detach().requires_grad_();
+  cross_entropy(xc, labels).backward();
+  cross_entropy(xg, labels_gpu).backward();
+  require_match(xc.grad(), xg.grad());
+}
+
+TEST_CASE("cuda ops: index_select and its gradient (index_add)", "[cuda][index]") {
+  const Tensor table = randf({11, 6}), g = randf({5, 6});
+  const Tensor index = tensor({3.0, 0.0, 10.0, 3.0, -1.0}, {5}).to(DType::Int64);
+  check_op([&](auto& v) { return index_select(v[0], 0, index); }, {table});
+  check_op([&](auto& v) { return index_select(v[0], 1, index.narrow(0, 0, 2)); }, {table});
+  check_op([&](auto& v) {
+    const Tensor x = v[0].detach().requires_grad_();
+    (index_select(x, 0, index.to(x.device())) * v[1]).sum().backward();
+    return x.grad();  // repeated index 3 accumulates
+  }, {table, g});
+}
+
+TEST_CASE("cuda ops: Philox samples equal the CPU's for the same seed", "[cuda][random]") {
+  for (const Shape& s : {Shape{1}, Shape{7}, Shape{1000, 33}}) {
+    manual_seed(1234);
+    const Tensor u_cpu = rand(s), n_cpu = randn(s);
+    manual_seed(1234);
+    const Tensor u_gpu = rand(s, {.device = kGpu}), n_gpu = randn(s, {.device = kGpu});
+    REQUIRE(u_gpu.to(Device::cpu()).to_vector<float>() == u_cpu.to_vector<float>());  // bit for bit
+    require_match(n_cpu, n_gpu, 1e-5);  // libm vs CUDA log/sin/cos: a few ulp
+  }
+  manual_seed(7);
+  const Tensor d_cpu = randn({501}, {.dtype = DType::Float64});
+  manual_seed(7);
+  const Tensor d_gpu = randn({501}, {.dtype = DType::Float64, .device = kGpu});
+  require_match(d_cpu, d_gpu, 1e-12);
+}

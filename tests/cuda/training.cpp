@@ -1,0 +1,134 @@
+// Autograd and training on the GPU against the same computation on the CPU:
+// a small MLP's gradients, optimizer steps (Adam, SGD with momentum) and a
+// few MLP-VAE training steps.
+#include <catch2/catch.hpp>
+
+#include "cuda_helpers.hpp"
+
+using namespace zengen;
+using namespace zengen::cuda_testing;
+
+TEST_CASE("cuda training: an MLP's gradients match the CPU's", "[cuda][autograd]") {
+  manual_seed(3);
+  nn::Sequential cpu_net;
+  cpu_net.push_back(nn::Linear(13, 32));
+  cpu_net.push_back(nn::LeakyReLU(0.2));
+  cpu_net.push_back(nn::Linear(32, 1));
+  manual_seed(3);
+  nn::Sequential gpu_net;
+  gpu_net.push_back(nn::Linear(13, 32));
+  gpu_net.push_back(nn::LeakyReLU(0.2));
+  gpu_net.push_back(nn::Linear(32, 1));
+  gpu_net.to(kGpu);
+
+  const Tensor x = randf({17, 13}), y = rand({17, 1});
+  binary_cross_entropy_with_logits(cpu_net.forward(x), y).backward();
+  binary_cross_entropy_with_logits(gpu_net.forward(x.to(kGpu)), y.to(kGpu)).backward();
+  const auto cpu_params = cpu_net.parameters(), gpu_params = gpu_net.parameters();
+  REQUIRE(cpu_params.size() == gpu_params.size());
+  for (std::size_t i = 0; i < cpu_params.size(); ++i) {
+    INFO("parameter " << i);
+    require_match(cpu_params[i], gpu_params[i]);
+    require_match(cpu_params[i].grad(), gpu_params[i].grad(), 1e-4);
+  }
+}
+
+TEST_CASE("cuda training: Adam and SGD steps match the CPU's", "[cuda][optim]") {
+  const Tensor p0 = randf({257, 3}), g = randf({257, 3});
+  for (int kind = 0; kind < 3; ++kind) {
+    INFO("optimizer " << kind);
+    const Tensor pc = p0.clone().detach().requires_grad_(), pg = p0.to(kGpu).detach().requires_grad_();
+    std::unique_ptr<optim::Optimizer> oc, og;
+    if (kind == 0) {
+      oc = std::make_unique<optim::Adam>(std::vector<Tensor>{pc}, optim::AdamOptions{.lr = 1e-2});
+      og = std::make_unique<optim::Adam>(std::vector<Tensor>{pg}, optim::AdamOptions{.lr = 1e-2});
+    } else if (kind == 1) {
+      oc = std::make_unique<optim::Adam>(std::vector<Tensor>{pc},
+                                         optim::AdamOptions{.lr = 1e-2, .weight_decay = 0.1, .amsgrad = true});
+      og = std::make_unique<optim::Adam>(std::vector<Tensor>{pg},
+                                         optim::AdamOptions{.lr = 1e-2, .weight_decay = 0.1, .amsgrad = true});
+    } else {
+      oc = std::make_unique<optim::SGD>(std::vector<Tensor>{pc}, optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+      og = std::make_unique<optim::SGD>(std::vector<Tensor>{pg}, optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+    }
+    for (int step = 0; step < 3; ++step) {
+      pc.set_grad(g * static_cast<double>(step + 1));
+      pg.set_grad(g.to(kGpu) * static_cast<double>(step + 1));
+      oc->step();
+      og->step();
+    }
+    require_match(pc, pg, 1e-6);  // the same functors, no FMA: nearly bit for bit
+  }
+}
+
+TEST_CASE("cuda training: MLP-VAE steps on the GPU follow the CPU's", "[cuda][vae]") {
+  const models::MLPVAEOptions shape{.input = {1, 8, 8}, .hidden = 33, .latent = 5};
+  manual_seed(11);
+  auto cpu_nets = models::mlp_vae(shape);
+  manual_seed(11);
+  auto gpu_nets = models::mlp_vae(shape);
+  gpu_nets.encoder.to(kGpu);
+  gpu_nets.decoder.to(kGpu);
+  // Adam's eps is raised from 1e-8 so that a gradient that is ~0 on both
+  // devices (but differs in its last bits) does not become a full +-lr step
+  // of opposite sign on each: the comparison stays about the arithmetic.
+  const models::VAEOptions options{.optimizer = {.lr = 1e-3, .eps = 1e-4}};
+  models::VAE cpu_vae(std::move(cpu_nets), models::BernoulliLikelihood{}, options);
+  models::VAE gpu_vae(std::move(gpu_nets), models::BernoulliLikelihood{}, options);
+
+  const Tensor x = rand({16, 1, 8, 8});
+  for (int step = 0; step < 4; ++step) {
+    INFO("step " << step);
+    const Tensor eps = randn({16, 5});
+    const auto sc = cpu_vae.train_step(x, eps);
+    const auto sg = gpu_vae.train_step(x.to(kGpu), eps.to(kGpu));
+    CHECK(sg.loss == Approx(sc.loss).epsilon(1e-4));
+    CHECK(sg.kl == Approx(sc.kl).epsilon(1e-3).margin(1e-5));
+  }
+  const auto pc = cpu_vae.encoder().parameters(), pg = gpu_vae.encoder().parameters();
+  for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
+}
+
+TEST_CASE("cuda training: batch_norm forward, backward and running statistics match the CPU's", "[cuda][batchnorm]") {
+  nn::BatchNorm2d cpu_bn(3), gpu_bn(3);
+  gpu_bn.to(kGpu);
+  const Tensor x = randf({4, 3, 5, 7}), g = randf({4, 3, 5, 7});
+  const Tensor xc = x.clone().requires_grad_(), xg = x.to(kGpu).detach().requires_grad_();
+  const Tensor yc = cpu_bn.forward(xc), yg = gpu_bn.forward(xg);
+  require_match(yc, yg, 1e-4);
+  (yc * g).sum().backward();
+  (yg * g.to(kGpu)).sum().backward();
+  require_match(xc.grad(), xg.grad(), 1e-4);
+  require_match(cpu_bn.weight.grad(), gpu_bn.weight.grad(), 1e-4);
+  require_match(cpu_bn.running_mean, gpu_bn.running_mean, 1e-5);
+  require_match(cpu_bn.running_var, gpu_bn.running_var, 1e-5);
+}
+
+TEST_CASE("cuda training: MLP-GAN steps on the GPU follow the CPU's", "[cuda][gan]") {
+  auto make = [] {
+    return models::GAN(models::mlp_generator({.nz = 3, .hidden = 16, .out_features = 2, .layers = 2}),
+                       models::mlp_discriminator({.in_features = 2, .hidden = 16, .layers = 2}),
+                       models::NonSaturatingLoss{},
+                       models::GANOptions{.g = {.lr = 2e-4, .beta1 = 0.5, .eps = 1e-4},
+                                          .d = {.lr = 2e-4, .beta1 = 0.5, .eps = 1e-4},
+                                          .ema_decay = 0.9});  // eps: see the VAE test
+  };
+  manual_seed(5);
+  auto cpu_gan = make();
+  manual_seed(5);
+  auto gpu_gan = make();
+  gpu_gan.to(kGpu);
+  for (int step = 0; step < 3; ++step) {
+    INFO("step " << step);
+    const Tensor real = (randn({32, 2}) * 0.5 + 1.0).detach();
+    manual_seed(100 + step);  // the same noise draws on both devices
+    const auto sc = cpu_gan.train_step(real);
+    manual_seed(100 + step);
+    const auto sg = gpu_gan.train_step(real.to(kGpu));
+    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
+    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
+  }
+  const auto pc = cpu_gan.generator().parameters(), pg = gpu_gan.generator().parameters();
+  for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
+  require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);  // EMA weights, fixed noise
+}
