@@ -4,6 +4,10 @@
 # under data/). Idempotent: asks dpkg which packages are missing and installs
 # only those (running `apt-get update` only then). Needs root, or sudo.
 #
+# `scripts/setup.sh --fuzz` also installs clang, its sanitizer and libFuzzer
+# runtimes and its OpenMP runtime, which only scripts/fuzz.sh needs (the
+# test suite, sanitized or not, builds with the default compiler).
+#
 # The CUDA toolkit is optional and not installed here: the build uses it when
 # nvcc is found at /usr/local/cuda/bin/nvcc or on PATH.
 set -euo pipefail
@@ -13,6 +17,9 @@ packages=(
   catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
   libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
 )
+if [[ "${1:-}" == --fuzz ]]; then
+  packages+=(clang libclang-rt-14-dev libomp-dev)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
