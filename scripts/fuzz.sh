@@ -45,6 +45,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 found=0
 for t in "${targets[@]}"; do
   work="$build_dir/corpus/$t" artifacts="$build_dir/artifacts/$t"
+  rm -rf "$artifacts"  # what an earlier run found was reported then
   mkdir -p "$work" "$artifacts"
   dict=()
   [[ -f "fuzz/$t.dict" ]] && dict=(-dict="fuzz/$t.dict")

@@ -22,7 +22,10 @@ scripts/setup.sh
 jobs=$(nproc)
 if ((sanitize)); then
   build_dir=${BUILD_DIR:-build-sanitize}
-  set -- -DZENGEN_SANITIZE=address,undefined -DZENGEN_WITH_CUDA=OFF -DZENGEN_BUILD_BENCHMARKS=OFF "$@"
+  # -O1: the sanitizers' usual level; it compiles the Eigen-heavy kernels
+  # and tests in about half the time of -O3 and keeps reports readable.
+  set -- -DZENGEN_SANITIZE=address,undefined -DZENGEN_WITH_CUDA=OFF -DZENGEN_BUILD_BENCHMARKS=OFF \
+    "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" "$@"
   supp="$PWD/scripts/sanitizer-suppressions"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp}
