@@ -1,5 +1,7 @@
 // See image_decode.hpp. stb_image's failure reason is thread-local in
-// Debian's libstb, so files decode in parallel.
+// Debian's libstb, so files decode in parallel. Debian ships stb_image 2.27;
+// the checks before decoding also guard against its decoder bugs that
+// fuzzing found (see docs/hardening.md).
 #include "data/image_decode.hpp"
 
 #include <stb_image.h>
@@ -78,6 +80,66 @@ const char* refused_format(const unsigned char* data, std::size_t size) {
   return nullptr;
 }
 
+std::uint32_t be16(const unsigned char* p) { return (std::uint32_t{p[0]} << 8) | p[1]; }
+
+// Guards against a bug of stb_image 2.27 (Debian's libstb; fixed upstream in
+// 2.28): a JPEG Huffman table (DHT) whose 16 code counts add up to more than
+// 256 makes stb write past its 257-entry tables, inside its decoder state.
+// This walks the JPEG's segments the way stb does (by their lengths; after a
+// scan, to the first marker, skipping stuffed FF 00 and restart markers) and
+// returns the first such count, or 0. Where the walk meets something stb
+// itself rejects, it stops and lets stb report it.
+int oversized_jpeg_huffman_table(const unsigned char* data, std::size_t size) {
+  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return 0;
+  std::size_t pos = 2;
+  while (pos < size) {
+    // The next marker: FF (fill FFs) then its code; stb skips junk before it.
+    while (pos < size && data[pos] != 0xFF) ++pos;
+    while (pos < size && data[pos] == 0xFF) ++pos;
+    if (pos >= size) return 0;
+    const unsigned char marker = data[pos++];
+    if (marker == 0xD9 || marker == 0xD8 || marker == 0x00) return 0;  // the end, or stb stops there
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length field
+    if (pos + 2 > size) return 0;
+    const std::uint32_t length = be16(data + pos);
+    if (length < 2) return 0;
+    if (marker == 0xC4) {  // DHT: tables until the length is used up, as stb reads them
+      std::int64_t left = static_cast<std::int64_t>(length) - 2;
+      std::size_t p = pos + 2;
+      while (left > 0) {
+        if (p + 17 > size) return 0;
+        if ((data[p] >> 4) > 1 || (data[p] & 15) > 3) return 0;  // stb: "bad DHT header"
+        int codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += data[p + i];
+        if (codes > 256) return codes;
+        p += 17 + static_cast<std::size_t>(codes);
+        left -= 17 + codes;
+      }
+      if (left != 0) return 0;  // stb: a DHT of the wrong length is an error
+      pos = p;
+      continue;
+    }
+    pos += length;
+    if (marker == 0xDA) {  // SOS: entropy-coded data up to the next marker
+      while (pos + 1 < size) {
+        if (data[pos] != 0xFF) {
+          ++pos;
+          continue;
+        }
+        std::size_t q = pos + 1;
+        while (q < size && data[q] == 0xFF) ++q;  // fill bytes
+        if (q >= size) return 0;
+        if (data[q] == 0x00 || (data[q] >= 0xD0 && data[q] <= 0xD7)) {  // stuffed FF, restart marker
+          pos = q + 1;
+          continue;
+        }
+        break;  // a marker: the loop above reads it
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 bool read_image_file(const std::string& path, std::int64_t max_file_bytes, std::vector<unsigned char>& bytes,
@@ -122,6 +184,11 @@ bool decode_image(const unsigned char* data, std::size_t size, int channels, std
   }
   if (const char* format = refused_format(data, size)) {
     err = {false, zengen::detail::concat("a ", format, " file: zengen reads PNG, JPEG, BMP, TGA and GIF only")};
+    return false;
+  }
+  if (const int codes = oversized_jpeg_huffman_table(data, size)) {
+    err = {false, zengen::detail::concat("corrupt JPEG: a Huffman table declares ", codes,
+                                         " codes, more than the 256 a table holds")};
     return false;
   }
   // The declared size, from the header alone, before anything is allocated.

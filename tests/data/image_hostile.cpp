@@ -165,3 +165,26 @@ TEST_CASE("image decoding: formats zengen does not offer are refused by signatur
   write_bytes(dir.file("empty.png"), "");
   REQUIRE_THROWS_WITH(data::load_image(dir.file("empty.png")), Catch::Contains("the file is empty"));
 }
+
+TEST_CASE("image decoding: a JPEG Huffman table of more than 256 codes is refused before stb sees it",
+          "[data][image]") {
+  // stb_image 2.27 (Debian's libstb) writes past its tables for such a
+  // table (found by fuzz/: the image target); the decoder checks first.
+  TempDir dir;
+  std::string jpg = encode("jpg", 8, 8);
+  const std::size_t dht = jpg.find("\xff\xc4");
+  REQUIRE(dht != std::string::npos);
+  jpg[dht + 5 + 14] = jpg[dht + 5 + 15] = static_cast<char>(255);  // counts of 15- and 16-bit codes
+  write_bytes(dir.file("dht.jpg"), jpg);
+  REQUIRE_THROWS_AS(data::load_image(dir.file("dht.jpg")), FormatError);
+  REQUIRE_THROWS_WITH(data::load_image(dir.file("dht.jpg")),
+                      Catch::Contains("dht.jpg") && Catch::Contains("corrupt JPEG: a Huffman table declares"));
+  REQUIRE_THROWS_WITH(io::read_image(dir.file("dht.jpg")), Catch::Contains("more than the 256 a table holds"));
+  // The same table after a scan (as progressive JPEGs have them), behind stuffed and fill bytes.
+  std::string late = encode("jpg", 8, 8);
+  const std::size_t eoi = late.rfind("\xff\xd9");
+  const std::string table = std::string("\xff\xc4\x00\x13\x00", 5) + std::string(14, '\0') + std::string(2, '\xff');
+  late.insert(eoi, std::string("\xff\x00\xff\xd3\xff\xff", 6) + table);
+  write_bytes(dir.file("late.jpg"), late);
+  REQUIRE_THROWS_WITH(data::load_image(dir.file("late.jpg")), Catch::Contains("declares 510 codes"));
+}
