@@ -107,11 +107,13 @@ int oversized_jpeg_huffman_table(const unsigned char* data, std::size_t size) {
       std::int64_t left = static_cast<std::int64_t>(length) - 2;
       std::size_t p = pos + 2;
       while (left > 0) {
-        if (p + 17 > size) return 0;
-        if ((data[p] >> 4) > 1 || (data[p] & 15) > 3) return 0;  // stb: "bad DHT header"
+        // stb reads zeros past the end of the file, and writes its tables
+        // before anything notices: count what it would see.
+        if (p < size && ((data[p] >> 4) > 1 || (data[p] & 15) > 3)) return 0;  // stb: "bad DHT header"
         int codes = 0;
-        for (int i = 1; i <= 16; ++i) codes += data[p + i];
+        for (std::size_t i = p + 1; i <= p + 16 && i < size; ++i) codes += data[i];
         if (codes > 256) return codes;
+        if (p + 17 > size) return 0;  // cut inside the table: the truncation check reports it
         p += 17 + static_cast<std::size_t>(codes);
         left -= 17 + codes;
       }
