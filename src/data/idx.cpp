@@ -139,13 +139,17 @@ RawIdx read_raw(const std::string& path, const char* op) {
     dims_str += (i ? ", " : "") + std::to_string(raw.dims.back());
   }
   dims_str += "]";
-  // numel stays <= 2^31 until the cap trips and each size is < 2^32, so the
-  // running product never overflows 64 bits.
-  std::uint64_t numel = 1;
+  // Both the element count and the product of the non-zero sizes (which
+  // the strides are computed from, even when another size is 0) must stay
+  // within 2^31. Each stays <= 2^31 until the cap trips and each size is
+  // < 2^32, so the running products never overflow 64 bits.
+  std::uint64_t numel = 1, span = 1;
   for (const auto d : raw.dims) {
     numel *= static_cast<std::uint64_t>(d);
-    if (numel > kMaxElements)
-      throw bad("dims ", dims_str, " declare more than 2^31 = ", kMaxElements, " elements, the limit");
+    span *= std::max<std::uint64_t>(static_cast<std::uint64_t>(d), 1);
+    if (numel > kMaxElements || span > kMaxElements)
+      throw bad("dims ", dims_str, " declare more than 2^31 = ", kMaxElements, " elements, the limit",
+                numel > kMaxElements ? "" : " (counting sizes of 0 as 1, as the strides do)");
   }
 
   // The declared data must fit in the file before anything is allocated:
