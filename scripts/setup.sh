@@ -18,7 +18,8 @@ packages=(
 
 # Extras for one script each: `--bench` (scripts/bench.sh: PyTorch's side of
 # the comparison) and `--fuzz` (scripts/fuzz.sh: clang with its libFuzzer,
-# sanitizer and OpenMP runtimes). The test suite needs neither.
+# sanitizer and OpenMP runtimes). The test suite, sanitized or not, needs
+# neither: it builds with the default compiler.
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch libopenblas-dev) ;;  # OpenBLAS: bench_matmul's SGEMM bar

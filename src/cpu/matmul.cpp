@@ -94,7 +94,9 @@ struct Sizes {
 template <typename T, int OrderA, int OrderB>
 void gemm_batches(const Tensor& out, const Tensor& a, std::int64_t outer_a, const Tensor& b, std::int64_t outer_b,
                   const BatchOffsets& off, Sizes size) {
-  const auto [n, k, m] = size;
+  // Plain variables, not a structured binding: the lambda below captures
+  // them, which clang accepts only from version 16.
+  const std::int64_t n = size.n, k = size.k, m = size.m;
   T* po = static_cast<T*>(out.data_ptr());
   const T* pa = static_cast<const T*>(a.data_ptr());
   const T* pb = static_cast<const T*>(b.data_ptr());

@@ -2,6 +2,7 @@
 // "transparent" mode) plain files alike.
 #include "zengen/data/idx.hpp"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -59,6 +60,13 @@ class GzReader {
   GzReader& operator=(const GzReader&) = delete;
 
   bool gzipped() const { return gzdirect(file_) == 0; }
+
+  // The size on disk of a regular file (0 when unknown, e.g. a pipe).
+  std::uint64_t file_size() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    return static_cast<std::uint64_t>(st.st_size);
+  }
 
   // Reads up to n bytes; returns how many it got (fewer only at the end).
   std::size_t read(void* dst, std::size_t n) {
@@ -131,18 +139,36 @@ RawIdx read_raw(const std::string& path, const char* op) {
     dims_str += (i ? ", " : "") + std::to_string(raw.dims.back());
   }
   dims_str += "]";
-  // numel stays <= 2^31 until the cap trips and each size is < 2^32, so the
-  // running product never overflows 64 bits.
-  std::uint64_t numel = 1;
+  // Both the element count and the product of the non-zero sizes (which
+  // the strides are computed from, even when another size is 0) must stay
+  // within 2^31. Each stays <= 2^31 until the cap trips and each size is
+  // < 2^32, so the running products never overflow 64 bits.
+  std::uint64_t numel = 1, span = 1;
   for (const auto d : raw.dims) {
     numel *= static_cast<std::uint64_t>(d);
-    if (numel > kMaxElements)
-      throw bad("dims ", dims_str, " declare more than 2^31 = ", kMaxElements, " elements, the limit");
+    span *= std::max<std::uint64_t>(static_cast<std::uint64_t>(d), 1);
+    if (numel > kMaxElements || span > kMaxElements)
+      throw bad("dims ", dims_str, " declare more than 2^31 = ", kMaxElements, " elements, the limit",
+                numel > kMaxElements ? "" : " (counting sizes of 0 as 1, as the strides do)");
   }
 
-  // Read in chunks, so that a short file claiming huge dims costs no more
-  // memory than it holds.
+  // The declared data must fit in the file before anything is allocated:
+  // exactly, for a plain file; for gzip, within deflate's largest expansion
+  // (1032:1), as the decompressed size is unknown until it is read. Reading
+  // in chunks below also keeps a short gzip stream claiming huge dims from
+  // costing more memory than it holds.
   const std::size_t nbytes = static_cast<std::size_t>(numel) * raw.type->size;
+  const std::uint64_t header_bytes = 4 + 4 * static_cast<std::uint64_t>(ndim);
+  if (const std::uint64_t file_size = in.file_size(); file_size > 0) {
+    if (!raw.gzipped && header_bytes + nbytes > file_size)
+      throw bad("truncated: dims ", dims_str, " of ", raw.type->name, " declare ", nbytes,
+                " data bytes, but the file holds only ", file_size - header_bytes);
+    constexpr std::uint64_t kMaxDeflateRatio = 1032;
+    if (raw.gzipped && nbytes / kMaxDeflateRatio > file_size)
+      throw bad("truncated: dims ", dims_str, " of ", raw.type->name, " declare ", nbytes,
+                " data bytes, but the file (after gunzip) can hold at most ", file_size * kMaxDeflateRatio,
+                " (deflate expands a ", file_size, "-byte gzip file at most ", kMaxDeflateRatio, ":1)");
+  }
   constexpr std::size_t kChunk = std::size_t{16} << 20;
   std::size_t got = 0;
   while (got < nbytes) {

@@ -1,10 +1,7 @@
-// ImageFolder and its building blocks. Decoding is stb_image (Debian's
-// compiled libstb, whose failure reason is thread-local, so files decode in
-// parallel); resampling and cropping work on plain float buffers so that the
+// ImageFolder and its building blocks. Decoding is data/image_decode.hpp
+// (stb_image, with the size caps and the truncation check); resampling and cropping work on plain float buffers so that the
 // OpenMP loop touches no shared state.
 #include "zengen/data/image_folder.hpp"
-
-#include <stb_image.h>
 
 #include <algorithm>
 #include <cctype>
@@ -19,11 +16,17 @@
 #include <set>
 #include <string_view>
 
+#include "data/image_decode.hpp"
+
 namespace zengen::data {
 
 namespace {
 
 namespace fs = std::filesystem;
+
+struct ImageLimits {
+  std::int64_t max_pixels, max_file_bytes;
+};
 
 // A planar float image: c planes of h x w.
 struct Image {
@@ -31,60 +34,28 @@ struct Image {
   std::vector<float> px;
 };
 
-// A failure to read (io) or decode (format) one file; the message names it.
-struct FileError {
-  bool io = false;
-  std::string reason;
-};
+using FileError = decoder::ImageError;
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-std::string stb_reason() {
-  const char* r = stbi_failure_reason();
-  // Empty for a chunk type of zero bytes, as a PNG cut inside a chunk header reads.
-  return r && *r ? r : "no reason given: truncated or corrupt data";
-}
-
-// Decodes `path` into 0..255 floats with `channels` planes; returns false
-// and fills `err` on failure.
-bool decode(const std::string& path, int channels, std::int64_t max_pixels, int background, Image& out,
+// Reads and decodes `path` into 0..255 floats with `channels` planes; returns
+// false and fills `err` on failure.
+bool decode(const std::string& path, int channels, const ImageLimits& limits, int background, Image& out,
             FileError& err) {
-  errno = 0;
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    err = {true, std::string("cannot open: ") + std::strerror(errno)};
-    return false;
-  }
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_file(file.get(), &w, &h, &comp)) {
-    err = {false, "not a decodable image (stb_image: " + stb_reason() + ")"};
-    return false;
-  }
-  const std::int64_t pixels = std::int64_t{w} * h;
-  if (w <= 0 || h <= 0 || pixels > max_pixels) {
-    err = {false, detail::concat("its header declares ", w, " x ", h, " = ", pixels,
-                                 " pixels, more than max_pixels = ", max_pixels)};
-    return false;
-  }
+  std::vector<unsigned char> bytes;
+  if (!decoder::read_image_file(path, limits.max_file_bytes, bytes, err)) return false;
   // Decode with alpha (grey+alpha or RGBA), then composite over the background.
   const int req = channels == 1 ? 2 : 4;
-  std::unique_ptr<stbi_uc, decltype(&stbi_image_free)> data(
-      stbi_load_from_file(file.get(), &w, &h, &comp, req), &stbi_image_free);
-  if (!data) {
-    err = {false, "cannot decode (stb_image: " + stb_reason() + ")"};
-    return false;
-  }
+  decoder::DecodedImage decoded;
+  if (!decoder::decode_image(bytes.data(), bytes.size(), req, limits.max_pixels, decoded, err)) return false;
+  const std::int64_t w = decoded.width, h = decoded.height;
   out.c = channels;
   out.h = h;
   out.w = w;
   const auto plane = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
   out.px.resize(plane * static_cast<std::size_t>(channels));
-  const stbi_uc* p = data.get();
+  const unsigned char* p = decoded.pixels.get();
   const float bg = static_cast<float>(background);
   for (std::size_t i = 0; i < plane; ++i) {
-    const stbi_uc* q = p + i * static_cast<std::size_t>(req);
+    const unsigned char* q = p + i * static_cast<std::size_t>(req);
     const float a = q[req - 1] / 255.0f;
     for (int ch = 0; ch < channels; ++ch)
       out.px[static_cast<std::size_t>(ch) * plane + i] = q[ch] * a + bg * (1.0f - a);
@@ -194,6 +165,12 @@ bool is_image_file(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga" || ext == ".gif";
 }
 
+void check_limits(const ImageLimits& limits, const char* op) {
+  ZENGEN_CHECK(limits.max_pixels > 0, ValueError, op, ": max_pixels must be positive, got ", limits.max_pixels);
+  ZENGEN_CHECK(limits.max_file_bytes > 0, ValueError, op, ": max_file_bytes must be positive, got ",
+               limits.max_file_bytes);
+}
+
 void check_channels(int channels, const char* op) {
   ZENGEN_CHECK(channels == 1 || channels == 3, ValueError, op, ": channels must be 1 (grey) or 3 (RGB), got ",
                channels);
@@ -201,11 +178,13 @@ void check_channels(int channels, const char* op) {
 
 }  // namespace
 
-Tensor load_image(const std::string& path, int channels, std::int64_t max_pixels, int background) {
+Tensor load_image(const std::string& path, int channels, std::int64_t max_pixels, int background,
+                  std::int64_t max_file_bytes) {
   check_channels(channels, "load_image");
+  check_limits({max_pixels, max_file_bytes}, "load_image");
   Image img;
   FileError err;
-  if (!decode(path, channels, max_pixels, background, img, err)) {
+  if (!decode(path, channels, {max_pixels, max_file_bytes}, background, img, err)) {
     const std::string msg = detail::concat("load_image: '", path, "': ", err.reason);
     if (err.io) throw IOError(msg);
     throw FormatError(msg);
@@ -228,7 +207,7 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
   constexpr const char* op = "ImageFolder";
   check_channels(options.channels, op);
   ZENGEN_CHECK(options.size > 0, ValueError, op, ": size must be positive, got ", options.size);
-  ZENGEN_CHECK(options.max_pixels > 0, ValueError, op, ": max_pixels must be positive, got ", options.max_pixels);
+  check_limits({options.max_pixels, options.max_file_bytes}, op);
   ZENGEN_CHECK(options.background >= 0 && options.background <= 255, ValueError, op,
                ": background must be a grey level in 0..255, got ", options.background);
 
@@ -271,7 +250,8 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
     const auto k = static_cast<std::size_t>(i);
     try {
       Image img;
-      if (!decode(files[k].first, options.channels, options.max_pixels, options.background, img, errors[k]))
+      if (!decode(files[k].first, options.channels, {options.max_pixels, options.max_file_bytes}, options.background,
+                  img, errors[k]))
         continue;
       const Image out = resize_crop_image(img, s);
       float* d = dst + i * per;

@@ -1,8 +1,8 @@
 // PNG grids through stb_image_write (encoded in memory, then written by
-// AtomicFile), and read_image through stb_image.
+// AtomicFile), and read_image through the shared, capped decoder
+// (data/image_decode.hpp).
 #include "zengen/io/image.hpp"
 
-#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "data/image_decode.hpp"
 #include "io/atomic_file.hpp"
 #include "io/png.hpp"
 
@@ -90,22 +91,26 @@ void save_image(const Tensor& image, const std::string& path, ImageRange range) 
   save_image_grid(image.unsqueeze(0), path, {.nrow = 1, .padding = 0, .range = range});
 }
 
-Tensor read_image(const std::string& path) {
-  errno = 0;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  ZENGEN_CHECK(file, IOError, "read_image: cannot open '", path, "': ", std::strerror(errno));
-  int w = 0, h = 0, c = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_file(file.get(), &w, &h, &c, 0), &stbi_image_free);
-  if (!data) {
-    const char* reason = stbi_failure_reason();
-    throw FormatError(zengen::detail::concat("read_image: '", path, "': cannot decode (stb_image: ",
-                                             reason && *reason ? reason : "no reason given: truncated or corrupt data", ")"));
+Tensor read_image(const std::string& path, std::int64_t max_pixels, std::int64_t max_file_bytes) {
+  constexpr const char* op = "read_image";
+  ZENGEN_CHECK(max_pixels > 0 && max_file_bytes > 0, ValueError, op,
+               ": max_pixels and max_file_bytes must be positive, got ", max_pixels, " and ", max_file_bytes);
+  std::vector<unsigned char> bytes;
+  data::decoder::ImageError err;
+  data::decoder::DecodedImage decoded;
+  if (!data::decoder::read_image_file(path, max_file_bytes, bytes, err) ||
+      !data::decoder::decode_image(bytes.data(), bytes.size(), 0, max_pixels, decoded, err)) {
+    const std::string msg = zengen::detail::concat(op, ": '", path, "': ", err.reason);
+    if (err.io) throw IOError(msg);
+    throw FormatError(msg);
   }
+  const int w = decoded.width, h = decoded.height, c = decoded.channels;
   Tensor t = Tensor::empty({c, h, w}, {.dtype = DType::Float32});
   float* dst = t.data<float>();
+  const unsigned char* src = decoded.pixels.get();
   const std::size_t plane = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
   for (std::size_t i = 0; i < plane; ++i)
-    for (int ch = 0; ch < c; ++ch) dst[static_cast<std::size_t>(ch) * plane + i] = data.get()[i * c + ch] / 255.0f;
+    for (int ch = 0; ch < c; ++ch) dst[static_cast<std::size_t>(ch) * plane + i] = src[i * c + ch] / 255.0f;
   return t;
 }
 

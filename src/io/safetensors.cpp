@@ -273,11 +273,24 @@ SafetensorsFile load_safetensors(const std::string& path) {
   read_at(text.data(), n, 8);
   if (text.empty() || text[0] != '{')
     throw bad("the JSON header does not start with '{' (the format requires a JSON object)");
+  // The object ends at the last '}'; only JSON whitespace may follow it
+  // (writers pad with spaces to align the data). Checked here, with our own
+  // message, rather than left to the parser.
+  const std::size_t object_end = text.find_last_of('}') + 1;  // 0 when there is none
+  if (object_end > 0 && text.find_first_not_of(" \t\n\r", object_end) != std::string::npos)
+    throw bad("the JSON header has trailing bytes after its object (only spaces may pad it): '",
+              text.substr(object_end, 16), "'");
 
   // nlohmann keeps the last of duplicate keys silently: catch them here.
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  json::parser_callback_t on_event = [&](int, json::parse_event_t event, json& parsed) {
+  // A valid header nests 3 levels (header, entry, shape); a hostile one
+  // could nest millions, each costing the parser memory.
+  constexpr int kMaxJsonDepth = 8;
+  json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxJsonDepth)
+      throw bad("the JSON header nests deeper than ", kMaxJsonDepth, " levels (a safetensors header needs 3)");
     switch (event) {
       case json::parse_event_t::object_start: open_objects.emplace_back(); break;
       case json::parse_event_t::object_end: open_objects.pop_back(); break;
@@ -292,7 +305,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
   };
   json header;
   try {
-    header = json::parse(text.begin(), text.end(), on_event);
+    header = json::parse(text.begin(), object_end > 0 ? text.begin() + static_cast<std::ptrdiff_t>(object_end) : text.end(),
+                         on_event);
   } catch (const json::exception& e) {
     throw bad("the header is not valid JSON: ", e.what());
   }

@@ -215,3 +215,31 @@ TEST_CASE("idx: mutated files load or fail with a FormatError, nothing else", "[
   INFO(loaded << " loaded, " << rejected << " rejected");
   REQUIRE(rejected > 1000);
 }
+
+TEST_CASE("idx: declared sizes are checked against the file before anything is allocated", "[data]") {
+  TempDir dir;
+  const std::string path = dir.file("huge-idx");
+  // 12 bytes declaring 2^31 u8 elements (2 GiB), the largest count allowed:
+  // refused from the file size, not by reading.
+  write_bytes(path, idx(0x08, {1u << 16, 1u << 15}, ""));
+  require_format_error(data::read_idx, path,
+                       "truncated: dims [65536, 32768] of u8 declare 2147483648 data bytes, but the file holds only 0");
+  // f64 dims whose byte count exceeds 2^31 * 8: still exact, no overflow.
+  write_bytes(path, idx(0x0E, {1u << 31}, "12345678"));
+  require_format_error(data::read_idx, path, "declare 17179869184 data bytes, but the file holds only 8");
+  // Counts whose product overflows 64 bits are refused by the element cap.
+  write_bytes(path, idx(0x08, {0xffffffffu, 0xffffffffu, 0xffffffffu}, ""));
+  require_format_error(data::read_idx, path, "more than 2^31");
+  // A zero dim makes the count 0, but the other sizes still make the
+  // strides: their product is capped too (the idx fuzzer found the overflow).
+  write_bytes(path, idx(0x08, {0, 1u << 16, 1u << 15}, ""));
+  REQUIRE(data::read_idx(path).shape() == Shape{0, 1 << 16, 1 << 15});
+  write_bytes(path, idx(0x08, {0, 0xffffffffu}, ""));
+  require_format_error(data::read_idx, path, "(counting sizes of 0 as 1, as the strides do)");
+  write_bytes(path, idx(0x08, {0, 0xffff00ffu, 0xff130000u}, ""));
+  require_format_error(data::read_idx, path, "more than 2^31");
+  // Behind gzip: a 40-byte file cannot inflate to 2 GiB (deflate: at most 1032:1).
+  write_gz(path + ".gz", idx(0x08, {1u << 16, 1u << 15}, ""));
+  require_format_error(data::read_idx, path + ".gz", "but the file (after gunzip) can hold at most ");
+  require_format_error(data::read_idx_images, path + ".gz", "dims [65536, 32768]");
+}

@@ -61,3 +61,52 @@ TEST_CASE("checkpoint: parts are stored as <part>.<name> and split back", "[io][
   REQUIRE_THROWS_AS(c.part("optimizer"), FormatError);
   REQUIRE_THROWS_AS(io::save_checkpoint(dir.file("x.safetensors"), {{"a.b", extra}}), ValueError);
 }
+
+TEST_CASE("checkpoint: a load that fails on its last entry changes no entry", "[io][checkpoint]") {
+  TempDir dir;
+  manual_seed(3);
+  auto source = small_net();
+  source.forward(randn({5, 3}));
+  manual_seed(4);
+  auto net = small_net();
+  std::map<std::string, std::vector<double>> before;
+  for (const auto& [name, t] : net.state_dict()) before[name] = t.to_vector<double>();
+  auto require_unchanged = [&] {
+    for (const auto& [name, t] : net.state_dict()) {
+      INFO(name);
+      REQUIRE(t.to_vector<double>() == before.at(name));
+    }
+  };
+  // Everything right but the entry checked last ("2.weight", by name), in turn
+  // of the wrong shape, the wrong dtype, missing, or joined by a stranger.
+  auto state = source.state_dict();
+  const std::string path = dir.file("bad.safetensors");
+  SECTION("wrong shape") {
+    state["2.weight"] = zeros({3, 4});
+    io::save_safetensors(path, state);
+    REQUIRE_THROWS_AS(io::load_module(net, path), ShapeError);
+    REQUIRE_THROWS_AS(io::load_module(net, path, false), ShapeError);
+  }
+  SECTION("wrong dtype") {
+    state["2.weight"] = state["2.weight"].to(DType::Float64);
+    io::save_safetensors(path, state);
+    REQUIRE_THROWS_AS(io::load_module(net, path), DTypeError);
+    REQUIRE_THROWS_WITH(io::load_module(net, path), Catch::Contains(path) && Catch::Contains("'2.weight'"));
+  }
+  SECTION("missing") {
+    state.erase("2.weight");
+    io::save_safetensors(path, state);
+    REQUIRE_THROWS_AS(io::load_module(net, path), ValueError);
+  }
+  SECTION("unexpected entry") {
+    state["3.weight"] = zeros({1});
+    io::save_safetensors(path, state);
+    REQUIRE_THROWS_WITH(io::load_module(net, path), Catch::Contains(path) && Catch::Contains("unexpected entry '3.weight'"));
+  }
+  SECTION("a broken data buffer") {
+    io::save_safetensors(path, state);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
+    REQUIRE_THROWS_AS(io::load_module(net, path), FormatError);
+  }
+  require_unchanged();
+}

@@ -135,7 +135,10 @@ TEST_CASE("safetensors: malformed files are FormatErrors that say what is wrong"
     require_format_error(dir, st_file(R"([1, 2])"), "does not start with '{'");
     require_format_error(dir, st_file(R"( {})"), "does not start with '{'");
     require_format_error(dir, st_file(R"({"a": )"), "not valid JSON");
-    require_format_error(dir, st_file(R"({} x)"), "not valid JSON");
+    require_format_error(dir, st_file(R"({} x)"), "trailing bytes after its object (only spaces may pad it): ' x'");
+    require_format_error(dir, st_file(std::string("{}\0\0", 4)), "trailing bytes after its object");
+    require_format_error(dir, st_file(R"({"a": 1}})"), "not valid JSON");
+    require_format_error(dir, st_file(R"({"a": "}")"), "trailing bytes");
     require_format_error(dir, st_file("{\"\xff\": 1}"), "not valid JSON");  // not UTF-8
     require_format_error(dir, st_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                       R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
@@ -145,6 +148,17 @@ TEST_CASE("safetensors: malformed files are FormatErrors that say what is wrong"
                                       f32x2),
                          "the key 'dtype' twice");
     require_format_error(dir, st_file(R"({"__metadata__":{"x":"1","x":"2"}})"), "the key 'x' twice");
+  }
+  SECTION("JSON nesting") {
+    // A 2 MB header of nested arrays: refused at the ninth level, long
+    // before the parser has built anything large.
+    const std::size_t deep = 1'000'000;
+    require_format_error(dir, st_file(R"({"a":)" + std::string(deep, '[') + std::string(deep, ']') + "}"),
+                         "nests deeper than 8 levels");
+    require_format_error(dir, st_file(R"({"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{}}}}}}}}})"),
+                         "nests deeper than 8 levels");
+    // Eight levels parse (and then fail for what they hold).
+    require_format_error(dir, st_file(R"({"a":[[[[[[[]]]]]]]})"), "entry is an array, expected an object");
   }
   SECTION("metadata") {
     require_format_error(dir, st_file(R"({"__metadata__":[1]})"), "\"__metadata__\" is an array, expected an object");

@@ -6,6 +6,7 @@
 #include "zengen/core/dtype.hpp"
 #include "zengen/core/error.hpp"
 #include "zengen/core/generator.hpp"
+#include "zengen/core/limits.hpp"
 #include "zengen/core/shape.hpp"
 #include "zengen/core/storage.hpp"
 #include "zengen/core/tensor.hpp"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "zengen/core/limits.hpp"
 #include "zengen/core/tensor.hpp"
 #include "zengen/data/datasets.hpp"  // Example
 
@@ -29,7 +30,10 @@ struct ImageFolderOptions {
   std::int64_t size = 64;    ///< output height and width
   int channels = 3;          ///< 3 (RGB) or 1 (grey: stb_image's (77 R + 150 G + 29 B) / 256)
   OnError on_error = OnError::Skip;
-  std::int64_t max_pixels = std::int64_t{1} << 26;  ///< refuse images whose header declares more
+  /// Refuse (before decoding) an image whose header declares more pixels.
+  std::int64_t max_pixels = kDefaultMaxImagePixels;
+  /// Refuse a file of more bytes (each file is read into memory whole).
+  std::int64_t max_file_bytes = kDefaultMaxImageFileBytes;
   /// Transparent pixels are composited over this grey level (0..255), so
   /// what is under alpha 0 in the file never shows.
   int background = 255;
@@ -75,11 +79,13 @@ class ImageFolder {
 
 /// Decodes one image file into float32 [channels, H, W] with values in
 /// 0..255 (channels 1 or 3; alpha composited over `background`). Checks the
-/// declared size (width * height <= max_pixels) before decoding. Throws
-/// IOError when the file cannot be read, FormatError naming the file and
-/// stb_image's reason when it is not a decodable image.
-Tensor load_image(const std::string& path, int channels = 3, std::int64_t max_pixels = std::int64_t{1} << 26,
-                  int background = 255);
+/// declared size (width * height <= max_pixels) before decoding, and reads
+/// at most max_file_bytes. Throws IOError when the file cannot be read,
+/// FormatError naming the file and the reason when it is not a decodable
+/// PNG, JPEG, BMP, TGA or GIF, declares too many pixels, is too large, or
+/// ends before its image data does (a truncated file is never padded).
+Tensor load_image(const std::string& path, int channels = 3, std::int64_t max_pixels = kDefaultMaxImagePixels,
+                  int background = 255, std::int64_t max_file_bytes = kDefaultMaxImageFileBytes);
 
 /// Resamples float [C, H, W] to [C, height, width], each axis on its own:
 /// area averaging where it shrinks (each output pixel is the mean of the

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "zengen/core/limits.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::io {
@@ -36,10 +37,12 @@ void save_image_grid(const Tensor& images, const std::string& path, ImageGridOpt
 /// Writes one image [C, H, W] (C 1 or 3) as a PNG, like save_image_grid.
 void save_image(const Tensor& image, const std::string& path, ImageRange range = ImageRange::MinusOneToOne);
 
-/// Reads any image stb_image decodes (PNG, JPEG, BMP, TGA, GIF...) as
-/// float32 [C, H, W] in [0, 1], C being the file's channel count (1 to 4).
-/// IOError when it cannot be opened, FormatError naming the file and the
-/// reason when it cannot be decoded.
-Tensor read_image(const std::string& path);
+/// Reads a PNG, JPEG, BMP, TGA or GIF (first frame) as float32 [C, H, W] in
+/// [0, 1], C being the file's channel count (1 to 4). IOError when it cannot
+/// be opened; FormatError naming the file and the reason when it cannot be
+/// decoded, its header declares more than max_pixels, it holds more than
+/// max_file_bytes, or it ends before its image data does.
+Tensor read_image(const std::string& path, std::int64_t max_pixels = kDefaultMaxImagePixels,
+                  std::int64_t max_file_bytes = kDefaultMaxImageFileBytes);
 
 }  // namespace zengen::io
