@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bench_common.hpp"
+#include "conv_bench.hpp"
 #include "cpu/conv.hpp"
 #include "zengen/zengen.hpp"
 
@@ -17,61 +18,41 @@ namespace zg = zengen;
 
 namespace {
 
-struct Layer {
-  std::int64_t batch, in_channels, out_channels, size, kernel, stride, padding;
-  zg::Shape input() const { return {batch, in_channels, size, size}; }
-  zg::Shape weight() const { return {out_channels, in_channels, kernel, kernel}; }
-  zg::Conv2dParams params() const { return {.stride = {stride, stride}, .padding = {padding, padding}}; }
-  zg::cpu::ConvGeometry geometry() const {
-    const std::int64_t out = zg::conv_output_size(size, kernel, stride, padding, 1);
-    return {.batch = batch, .in_channels = in_channels, .in_h = size, .in_w = size,
-            .out_channels = out_channels, .kernel_h = kernel, .kernel_w = kernel, .out_h = out, .out_w = out,
-            .stride_h = stride, .stride_w = stride, .pad_h = padding, .pad_w = padding};
-  }
-};
+using zengen::bench::ConvLayer;
 
-constexpr Layer kDcgan{64, 64, 128, 32, 4, 2, 1};  // discriminator layer 2
-constexpr Layer kSmall{4, 16, 32, 16, 4, 2, 1};    // for the plain-loop reference
+// The geometry the CPU kernels take for layer l.
+zg::cpu::ConvGeometry geometry(const ConvLayer& l) {
+  const std::int64_t out = zg::conv_output_size(l.size, l.kernel, l.stride, l.padding, 1);
+  return {.batch = l.batch, .in_channels = l.in_channels, .in_h = l.size, .in_w = l.size,
+          .out_channels = l.out_channels, .kernel_h = l.kernel, .kernel_w = l.kernel, .out_h = out, .out_w = out,
+          .stride_h = l.stride, .stride_w = l.stride, .pad_h = l.padding, .pad_w = l.padding};
+}
+zg::Shape weight(const ConvLayer& l) { return {l.out_channels, l.in_channels, l.kernel, l.kernel}; }
+
+constexpr ConvLayer kDcgan{64, 64, 128, 32, 4, 2, 1};  // discriminator layer 2
+constexpr ConvLayer kSmall{4, 16, 32, 16, 4, 2, 1};    // for the plain-loop reference
 
 using zengen::bench::dtype_arg;
 using zengen::bench::set_gflops;
 
+auto conv2d_op = [](const auto&... args) { return zg::conv2d(args...); };
+
 void BM_conv2d_forward(benchmark::State& state) {
-  const Layer l = kDcgan;
-  zg::manual_seed(0);
-  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
-  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts) * 0.05,
-                   b = zg::randn({l.out_channels}, opts);
-  zg::NoGradGuard no_grad;
-  for (auto _ : state) benchmark::DoNotOptimize(zg::conv2d(x, w, b, l.params()));
-  set_gflops(state, l.geometry().flops());
+  zengen::bench::conv_op_forward(state, kDcgan, weight(kDcgan), conv2d_op, geometry(kDcgan).flops());
 }
 
 void BM_conv2d_forward_backward(benchmark::State& state) {
-  const Layer l = kDcgan;
-  zg::manual_seed(0);
-  const zg::TensorOptions opts{.dtype = dtype_arg(state)};
-  const zg::Tensor x = zg::randn(l.input(), opts).requires_grad_();
-  const zg::Tensor w = (zg::randn(l.weight(), opts) * 0.05).requires_grad_();
-  const zg::Tensor b = zg::randn({l.out_channels}, opts).requires_grad_();
-  const zg::Tensor gy = zg::randn(zg::conv2d(x.detach(), w.detach(), zg::Tensor(), l.params()).shape(), opts);
-  for (auto _ : state) {
-    x.zero_grad();
-    w.zero_grad();
-    b.zero_grad();
-    zg::conv2d(x, w, b, l.params()).backward(gy);
-  }
-  set_gflops(state, 3 * l.geometry().flops());
+  zengen::bench::conv_op_forward_backward(state, kDcgan, weight(kDcgan), conv2d_op, geometry(kDcgan).flops());
 }
 
 // One direction's kernel alone (no op, no autograd).
 template <int Direction>
 void BM_conv2d_kernel(benchmark::State& state) {
-  const Layer l = kDcgan;
-  const auto g = l.geometry();
+  const ConvLayer l = kDcgan;
+  const auto g = geometry(l);
   zg::manual_seed(0);
   const zg::TensorOptions opts{.dtype = dtype_arg(state)};
-  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts);
+  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(weight(l), opts);
   const zg::Tensor y = zg::randn({g.batch, g.out_channels, g.out_h, g.out_w}, opts);
   for (auto _ : state) {
     if constexpr (Direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g);
@@ -85,11 +66,11 @@ void BM_conv2d_kernel(benchmark::State& state) {
 // The plain-loop reference and the fast kernel, forward, on kSmall.
 template <bool Reference>
 void BM_conv2d_small_forward(benchmark::State& state) {
-  const Layer l = kSmall;
-  const auto g = l.geometry();
+  const ConvLayer l = kSmall;
+  const auto g = geometry(l);
   zg::manual_seed(0);
   const zg::TensorOptions opts{.dtype = dtype_arg(state)};
-  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(l.weight(), opts);
+  const zg::Tensor x = zg::randn(l.input(), opts), w = zg::randn(weight(l), opts);
   const zg::Tensor b = zg::randn({l.out_channels}, opts);
   const zg::Tensor y = zg::empty({g.batch, g.out_channels, g.out_h, g.out_w}, opts);
   for (auto _ : state) {
@@ -105,31 +86,20 @@ void BM_conv2d_small_forward(benchmark::State& state) {
 // Every DCGAN discriminator layer at batch 64 (64x64 images, k4 s2 p1),
 // each direction's kernel alone; benchmarks/compare_pytorch_conv.py --layers
 // times the same in PyTorch.
-constexpr Layer kDiscriminator[] = {
+constexpr ConvLayer kDiscriminator[] = {
     {64, 3, 64, 64, 4, 2, 1}, {64, 64, 128, 32, 4, 2, 1}, {64, 128, 256, 16, 4, 2, 1}, {64, 256, 512, 8, 4, 2, 1}};
-constexpr const char* kDirections[] = {"forward", "backward_data", "backward_weight"};
 
 void BM_conv2d_layer(benchmark::State& state) {
-  const Layer l = kDiscriminator[state.range(0)];
-  const auto g = l.geometry();
-  const auto direction = state.range(1);
-  // Argument 2: the float32 GEMM inside (0: zengen's sgemm, 1: Eigen's, the bar).
-  const zg::cpu::ConvTuning saved = zg::cpu::conv_tuning();
-  zg::cpu::conv_tuning().gemm_kernel = state.range(2) == 1 ? zg::cpu::GemmKernel::Eigen : zg::cpu::GemmKernel::Auto;
+  const ConvLayer l = kDiscriminator[state.range(0)];
+  const auto g = geometry(l);
   zg::manual_seed(0);
-  const zg::Tensor x = zg::randn(l.input()), w = zg::randn(l.weight());
+  const zg::Tensor x = zg::randn(l.input()), w = zg::randn(weight(l));
   const zg::Tensor y = zg::randn({g.batch, g.out_channels, g.out_h, g.out_w});
-  for (auto _ : state) {
+  zengen::bench::conv_layer_kernel(state, l, g.flops(), [&](std::int64_t direction) {
     if (direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g);
     if (direction == 1) zg::cpu::conv2d_backward_data(x, y, w, zg::Tensor(), g);
     if (direction == 2) zg::cpu::conv2d_backward_weight(w, x, y, g);
-    benchmark::ClobberMemory();
-  }
-  state.SetLabel(std::to_string(l.in_channels) + "->" + std::to_string(l.out_channels) + "@" +
-                 std::to_string(l.size) + "x" + std::to_string(l.size) + " " + kDirections[direction] +
-                 (state.range(2) == 1 ? " (Eigen GEMM)" : ""));
-  zg::cpu::conv_tuning() = saved;
-  set_gflops(state, g.flops());
+  });
 }
 
 }  // namespace

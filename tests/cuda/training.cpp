@@ -1,12 +1,39 @@
 // Autograd and training on the GPU against the same computation on the CPU:
 // a small MLP's gradients, optimizer steps (Adam, SGD with momentum) and a
-// few MLP-VAE training steps.
+// few MLP-VAE, conv-VAE, MLP-GAN and DCGAN training steps.
 #include <catch2/catch.hpp>
+
+#include <vector>
 
 #include "cuda_helpers.hpp"
 
 using namespace zengen;
 using namespace zengen::cuda_testing;
+
+namespace {
+
+// Copies of parameters, to compare how far training moved them: after a few
+// small Adam steps every parameter is within a few lr of where it began, so
+// comparing the parameters themselves would say little.
+std::vector<Tensor> copies(const std::vector<Tensor>& params) {
+  std::vector<Tensor> out;
+  for (const Tensor& p : params) out.push_back(p.detach().clone());
+  return out;
+}
+
+// The moves (after - before) of the GPU's parameters match the CPU's within
+// `tol` (absolute, plus tol times the move).
+void require_same_moves(const std::vector<Tensor>& cpu_before, const std::vector<Tensor>& cpu_after,
+                        const std::vector<Tensor>& gpu_before, const std::vector<Tensor>& gpu_after, double tol) {
+  REQUIRE(cpu_before.size() == gpu_before.size());
+  REQUIRE(cpu_after.size() == gpu_after.size());
+  for (std::size_t i = 0; i < cpu_after.size(); ++i) {
+    INFO("parameter " << i);
+    require_match((cpu_after[i] - cpu_before[i]).detach(), (gpu_after[i] - gpu_before[i]).detach(), tol);
+  }
+}
+
+}  // namespace
 
 TEST_CASE("cuda training: an MLP's gradients match the CPU's", "[cuda][autograd]") {
   manual_seed(3);
@@ -131,4 +158,68 @@ TEST_CASE("cuda training: MLP-GAN steps on the GPU follow the CPU's", "[cuda][ga
   const auto pc = cpu_gan.generator().parameters(), pg = gpu_gan.generator().parameters();
   for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
   require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);  // EMA weights, fixed noise
+}
+
+TEST_CASE("cuda training: DCGAN steps on the GPU follow the CPU's", "[cuda][gan][conv]") {
+  // The convolutions (our implicit-GEMM kernels, float32), BatchNorm,
+  // LeakyReLU, Tanh and the logit loss of a real DCGAN, at 32x32 with narrow
+  // layers so the test stays quick.
+  auto make = [] {
+    return models::GAN(models::dcgan_generator({.nz = 16, .ngf = 8, .size = 32, .channels = 1}),
+                       models::dcgan_discriminator({.ndf = 8, .size = 32, .channels = 1}),
+                       models::NonSaturatingLoss{},
+                       models::GANOptions{.g = {.lr = 2e-4, .beta1 = 0.5, .eps = 1e-4},
+                                          .d = {.lr = 2e-4, .beta1 = 0.5, .eps = 1e-4}});  // eps: see the VAE test
+  };
+  manual_seed(7);
+  auto cpu_gan = make();
+  manual_seed(7);
+  auto gpu_gan = make();
+  gpu_gan.to(kGpu);
+  const auto g_cpu0 = copies(cpu_gan.generator().parameters()), g_gpu0 = copies(gpu_gan.generator().parameters());
+  const auto d_cpu0 = copies(cpu_gan.discriminator().parameters());
+  const auto d_gpu0 = copies(gpu_gan.discriminator().parameters());
+  for (int step = 0; step < 3; ++step) {
+    INFO("step " << step);
+    const Tensor real = (rand({16, 1, 32, 32}) * 2.0 - 1.0).detach();
+    manual_seed(200 + step);  // the same noise draws on both devices
+    const auto sc = cpu_gan.train_step(real);
+    manual_seed(200 + step);
+    const auto sg = gpu_gan.train_step(real.to(kGpu));
+    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
+    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
+    CHECK(sg.d_real == Approx(sc.d_real).epsilon(1e-3));
+  }
+  // Three Adam steps of lr 2e-4 move a parameter by up to 6e-4: the moves
+  // must agree to 1e-4 (a sixth of the largest).
+  require_same_moves(g_cpu0, cpu_gan.generator().parameters(), g_gpu0, gpu_gan.generator().parameters(), 1e-4);
+  require_same_moves(d_cpu0, cpu_gan.discriminator().parameters(), d_gpu0, gpu_gan.discriminator().parameters(),
+                     1e-4);
+  require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);
+}
+
+TEST_CASE("cuda training: conv-VAE steps on the GPU follow the CPU's", "[cuda][vae][conv]") {
+  const models::ConvVAEOptions shape{.channels = 1, .size = 12, .latent = 4, .base = 6};
+  manual_seed(13);
+  auto cpu_nets = models::conv_vae(shape);
+  manual_seed(13);
+  auto gpu_nets = models::conv_vae(shape);
+  gpu_nets.encoder.to(kGpu);
+  gpu_nets.decoder.to(kGpu);
+  const models::VAEOptions options{.optimizer = {.lr = 1e-3, .eps = 1e-4}};
+  models::VAE cpu_vae(std::move(cpu_nets), models::BernoulliLikelihood{}, options);
+  models::VAE gpu_vae(std::move(gpu_nets), models::BernoulliLikelihood{}, options);
+
+  const auto cpu0 = copies(cpu_vae.decoder().parameters()), gpu0 = copies(gpu_vae.decoder().parameters());
+  const Tensor x = rand({9, 1, 12, 12});
+  for (int step = 0; step < 4; ++step) {
+    INFO("step " << step);
+    const Tensor eps = randn({9, 4});
+    const auto sc = cpu_vae.train_step(x, eps);
+    const auto sg = gpu_vae.train_step(x.to(kGpu), eps.to(kGpu));
+    CHECK(sg.loss == Approx(sc.loss).epsilon(1e-4));
+    CHECK(sg.kl == Approx(sc.kl).epsilon(1e-3).margin(1e-5));
+  }
+  // Four Adam steps of lr 1e-3 move a parameter by up to 4e-3.
+  require_same_moves(cpu0, cpu_vae.decoder().parameters(), gpu0, gpu_vae.decoder().parameters(), 2e-4);
 }

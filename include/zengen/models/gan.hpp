@@ -202,7 +202,7 @@ class GAN {
     d_.train(true);
     GANStepStats stats;
     for (int k = 0; k < options_.d_steps; ++k) {
-      const Buffers before = snapshot_buffers();
+      const optim::BufferSnapshot before(options_.non_finite, g_, d_);
       Tensor fake;
       {
         NoGradGuard no_grad;  // D's step does not differentiate through G
@@ -224,7 +224,7 @@ class GAN {
       d_optimizer_->step();
       if constexpr (requires { objective_.after_d_step(d_); }) objective_.after_d_step(d_);
     }
-    const Buffers before = snapshot_buffers();
+    const optim::BufferSnapshot before(options_.non_finite, g_, d_);
     g_optimizer_->zero_grad();
     const Tensor fake_out = flat(d_.forward(Tensor(g_.forward(noise(n)))), n);
     const Tensor g_loss = objective_.g_loss(fake_out);
@@ -411,30 +411,11 @@ class GAN {
       return mean(out).template item<double>();
   }
 
-  // Copies of both networks' buffers (BatchNorm's running statistics), taken
-  // before an update's forward passes so a skipped update can put them back.
-  // Only with NonFinitePolicy::Skip: Raise leaves them as they are.
-  using Buffers = std::vector<std::pair<Tensor, Tensor>>;  // (buffer, its copy)
-  Buffers snapshot_buffers() const {
-    Buffers out;
-    if (options_.non_finite != optim::NonFinitePolicy::Skip) return out;
-    NoGradGuard no_grad;
-    auto keep = [&out](const auto& net) {
-      // A user's network need not have buffers (the Module concept does not ask for them).
-      if constexpr (requires { net.named_buffers(); })
-        for (const auto& [name, b] : net.named_buffers())
-          if (b.defined()) out.emplace_back(b, b.clone());
-    };
-    keep(g_);
-    keep(d_);
-    return out;
-  }
-
   // Checks an update's loss and the gradients of `net` before its optimizer
   // step: true when it may go ahead. Otherwise raises, or (Skip) drops the
   // gradients, restores the buffers and returns false.
   template <typename Net>
-  bool update_is_finite(double loss, const Net& net, const char* which, const Buffers& before) {
+  bool update_is_finite(double loss, const Net& net, const char* which, const optim::BufferSnapshot& before) {
     std::string problem;
     if (!std::isfinite(loss)) {
       problem = detail::concat("the ", which, " loss is ", optim::describe_value(loss));
@@ -448,8 +429,7 @@ class GAN {
                                       " (GANOptions::non_finite = Skip leaves such updates out)"));
     g_.zero_grad();
     d_.zero_grad();
-    NoGradGuard no_grad;
-    for (const auto& [buffer, saved] : before) buffer.copy_(saved);
+    before.restore();
     return false;
   }
 

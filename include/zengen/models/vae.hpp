@@ -168,7 +168,7 @@ class VAE {
   /// step (VAEOptions::non_finite); the step counter advances either way.
   VAEStats train_step(const Tensor& x, const Tensor& eps) {
     const double beta = current_beta();
-    const std::vector<std::pair<Tensor, Tensor>> buffers_before = snapshot_buffers();
+    const optim::BufferSnapshot buffers_before(options_.non_finite, encoder_, decoder_);
     optimizer_->zero_grad();
     const Terms t = terms(x, eps);
     const Tensor loss = mean(t.nll + t.kl * beta);
@@ -196,8 +196,7 @@ class VAE {
         throw ValueError(detail::concat("VAE::train_step: step ", step_, ": ", problem,
                                         " (VAEOptions::non_finite = Skip leaves such steps out)"));
       optimizer_->zero_grad();
-      NoGradGuard no_grad;
-      for (const auto& [buffer, saved] : buffers_before) buffer.copy_(saved);
+      buffers_before.restore();
       stats.skipped = true;
       ++skipped_steps_;
     }
@@ -365,22 +364,6 @@ class VAE {
     ZENGEN_CHECK(q.mu.shape() == want && q.logvar.shape() == want, ShapeError, op, ": the encoder gave mu ",
                  q.mu.shape(), " and logvar ", q.logvar.shape(), "; expected ", want);
     return q;
-  }
-
-  // Copies of the networks' buffers (BatchNorm statistics) for a step that
-  // may be skipped; empty unless NonFinitePolicy::Skip.
-  std::vector<std::pair<Tensor, Tensor>> snapshot_buffers() const {
-    std::vector<std::pair<Tensor, Tensor>> out;
-    if (options_.non_finite != optim::NonFinitePolicy::Skip) return out;
-    NoGradGuard no_grad;
-    auto keep = [&out](const auto& net) {
-      if constexpr (requires { net.named_buffers(); })
-        for (const auto& [name, b] : net.named_buffers())
-          if (b.defined()) out.emplace_back(b, b.clone());
-    };
-    keep(encoder_);
-    keep(decoder_);
-    return out;
   }
 
   static io::StateDict copies(const io::StateDict& state) {

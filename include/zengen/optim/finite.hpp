@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "zengen/autograd/grad_mode.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::optim {
@@ -33,5 +34,36 @@ std::string describe_value(double value);
 /// The name of the first parameter whose gradient holds NaN or Inf, or none.
 /// Parameters without a gradient are passed over.
 std::optional<std::string> first_non_finite_grad(const std::vector<std::pair<std::string, Tensor>>& named_params);
+
+/// Copies of the buffers (BatchNorm's running statistics) of some networks,
+/// taken before an update's forward passes so that a skipped update can put
+/// them back. With `policy` Raise it holds nothing: a raised step leaves the
+/// buffers as they are, and the copies would only cost time.
+class BufferSnapshot {
+ public:
+  template <typename... Nets>
+  explicit BufferSnapshot(NonFinitePolicy policy, const Nets&... nets) {
+    if (policy != NonFinitePolicy::Skip) return;
+    NoGradGuard no_grad;
+    (keep(nets), ...);
+  }
+
+  /// Writes the copies back into the buffers.
+  void restore() const {
+    NoGradGuard no_grad;
+    for (const auto& [buffer, saved] : saved_) buffer.copy_(saved);
+  }
+
+ private:
+  template <typename Net>
+  void keep(const Net& net) {
+    // A user's network need not have buffers (the Module concept does not ask for them).
+    if constexpr (requires { net.named_buffers(); })
+      for (const auto& [name, b] : net.named_buffers())
+        if (b.defined()) saved_.emplace_back(b, b.clone());
+  }
+
+  std::vector<std::pair<Tensor, Tensor>> saved_;  // (buffer, its copy)
+};
 
 }  // namespace zengen::optim
