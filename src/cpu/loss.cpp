@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/loops.hpp"
+#include "cpu/vecmath.hpp"
 #include "zengen/ops/loss_functors.hpp"
 
 #if defined(ZENGEN_HAVE_LIBMVEC)
@@ -117,11 +119,28 @@ T* mut_ptr_or_null(const Tensor& t) {
 
 // ---- element-wise losses ----
 
+// The first i in [begin, end) with an input F does not accept (-1: none).
+template <typename F, typename T>
+std::int64_t first_invalid(const T* x, std::int64_t begin, std::int64_t end) {
+  for (std::int64_t i = begin; i < end; ++i)
+    if (!F::valid(x[i])) return i;
+  return -1;
+}
+
 template <typename T, bool kWeight, bool kOut, bool kCheck, typename F>
 double pointwise_forward(F fn, std::int64_t n, const T* x, const T* t, const T* w, T* out, std::int64_t* bad) {
   std::vector<std::int64_t> first_bad;
   if constexpr (kCheck) first_bad.assign(static_cast<std::size_t>((n + kBlock - 1) / kBlock), -1);
   const double total = blocked_sum(n, kBlock, 1, [&](std::int64_t begin, std::int64_t end, std::int64_t block) {
+    // float32 BCE as a sum: vecmath's vector code (compute-bound on its two
+    // logs) checks the range in the same pass.
+    if constexpr (std::is_same_v<T, float> && std::is_same_v<F, f::BCELoss> && !kWeight && !kOut) {
+      bool out_of_range = false;
+      const double sum = vecmath::bce_sum(x + begin, t + begin, end - begin, &out_of_range);
+      if constexpr (kCheck)
+        if (out_of_range) first_bad[static_cast<std::size_t>(block)] = first_invalid<F>(x, begin, end);
+      return sum;
+    }
     if constexpr (kCheck) {
       // The block is about to be read anyway: checking it first costs no
       // extra trip to memory. A vectorised pass says whether the block has
@@ -129,12 +148,7 @@ double pointwise_forward(F fn, std::int64_t n, const T* x, const T* t, const T* 
       int any_bad = 0;
 #pragma omp simd reduction(| : any_bad)
       for (std::int64_t i = begin; i < end; ++i) any_bad |= F::valid(x[i]) ? 0 : 1;
-      if (any_bad)
-        for (std::int64_t i = begin; i < end; ++i)
-          if (!F::valid(x[i])) {
-            first_bad[static_cast<std::size_t>(block)] = i;
-            break;
-          }
+      if (any_bad) first_bad[static_cast<std::size_t>(block)] = first_invalid<F>(x, begin, end);
     }
     if constexpr (kOut) {
 #pragma omp simd
@@ -145,6 +159,11 @@ double pointwise_forward(F fn, std::int64_t n, const T* x, const T* t, const T* 
       }
       return 0.0;
     } else {
+      // float32 terms with a log and an exp: vecmath's vector code.
+      if constexpr (std::is_same_v<T, float> && !kWeight) {
+        if constexpr (std::is_same_v<F, f::BCEWithLogitsLoss>)
+          return vecmath::bce_with_logits_sum(x + begin, t + begin, end - begin);
+      }
       return chunked_sum<T>(begin, end, [&](std::int64_t i) {
         T v = fn(x[i], t[i]);
         if constexpr (kWeight) v = v * w[i];
@@ -243,12 +262,16 @@ double gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar) {
       parallel_range(rows, d, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t r = begin; r < end; ++r) {
           const T *mr = m + r * d, *vr = v + r * d;
-          o[r] = static_cast<T>(chunked_sum<T>(0, d, [&](std::int64_t j) { return fn(mr[j], vr[j]); }));
+          if constexpr (std::is_same_v<T, float>)
+            o[r] = static_cast<T>(vecmath::gaussian_kl_sum(mr, vr, d));
+          else
+            o[r] = static_cast<T>(chunked_sum<T>(0, d, [&](std::int64_t j) { return fn(mr[j], vr[j]); }));
         }
       });
       return 0.0;
     }
     return blocked_sum(n, kBlock, 1, [&](std::int64_t begin, std::int64_t end, std::int64_t) {
+      if constexpr (std::is_same_v<T, float>) return vecmath::gaussian_kl_sum(m + begin, v + begin, end - begin);
       return chunked_sum<T>(begin, end, [&](std::int64_t i) { return fn(m[i], v[i]); });
     });
   });
@@ -310,7 +333,11 @@ double cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits,
         T m = xr[0];
 #pragma omp simd reduction(max : m)
         for (std::int64_t j = 1; j < k; ++j) m = xr[j] > m ? xr[j] : m;
-        const double s = chunked_sum<T>(0, k, [&](std::int64_t j) { return std::exp(xr[j] - m); });
+        double s;
+        if constexpr (std::is_same_v<T, float>)
+          s = vecmath::exp_sum(xr, m, k);
+        else
+          s = chunked_sum<T>(0, k, [&](std::int64_t j) { return std::exp(xr[j] - m); });
         const double row_lse = static_cast<double>(m) + std::log(s);
         l[r] = static_cast<T>(row_lse);
         const double loss = fn(row_lse, static_cast<double>(xr[t[r]]));

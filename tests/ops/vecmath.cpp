@@ -2,11 +2,15 @@
 // against the correctly rounded result (std::exp / std::log in double, then
 // rounded) over every 251st float bit pattern (normal, subnormal, inf, NaN,
 // both signs) plus the special values, and sigmoid/tanh/softplus against
-// double-precision definitions; array lengths that leave a tail.
+// double-precision definitions; array lengths that leave a tail; the loss
+// sums (BCE, BCE with logits, Gaussian KL, exp) against double-precision
+// terms, and BCE's range flag.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "cpu/vecmath.hpp"
@@ -117,6 +121,88 @@ TEST_CASE("vecmath: in place and short arrays", "[vecmath]") {
     for (std::int64_t i = 0; i < n; ++i) {
       const double v = x[static_cast<std::size_t>(i)];
       CHECK(y[static_cast<std::size_t>(i)] == Approx(1.0 / (1.0 + std::exp(-v))).epsilon(1e-6));
+    }
+  }
+}
+
+namespace {
+
+// Sums in double of a double-precision term, and the bound the float32
+// sums must keep to: float rounding of each term (a few ulp) and of the
+// inputs, relative to the sum of the terms' magnitudes.
+template <typename Term>
+std::pair<double, double> reference_sum(const std::vector<float>& a, const std::vector<float>& b, Term term) {
+  double sum = 0.0, magnitude = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double v = term(static_cast<double>(a[i]), static_cast<double>(b[i]));
+    sum += v;
+    magnitude += std::abs(v);
+  }
+  return {sum, 1e-6 * magnitude + 1e-30};
+}
+
+std::vector<float> uniform_floats(std::size_t n, float lo, float hi, std::uint32_t seed) {
+  std::vector<float> v(n);
+  std::uint32_t s = seed;
+  for (auto& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = lo + (hi - lo) * static_cast<float>(s >> 8) / 16777216.0f;
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("vecmath: loss sums match double-precision terms, tails included", "[vecmath][loss]") {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                        std::size_t{1003}}) {
+    INFO("n = " << n);
+    const auto ni = static_cast<std::int64_t>(n);
+    std::vector<float> p = uniform_floats(n, 0.0f, 1.0f, 1), t = uniform_floats(n, 0.0f, 1.0f, 2);
+    // The ends of BCE's range: log(0) floored at -100, and subnormal p (log
+    // down to -103 before the floor).
+    if (n > 3) {
+      p[0] = 0.0f;
+      p[1] = 1.0f;
+      p[2] = 1e-40f;
+      p[3] = 1e-30f;
+    }
+    bool out_of_range = true;
+    const auto [bce, bce_tol] = reference_sum(p, t, [](double pv, double tv) {
+      const double lp = std::max(std::log(pv), -100.0), lq = std::max(std::log(1.0 - pv), -100.0);
+      return -(tv * lp + (1.0 - tv) * lq);
+    });
+    CHECK(cpu::vecmath::bce_sum(p.data(), t.data(), ni, &out_of_range) == Approx(bce).margin(bce_tol));
+    CHECK_FALSE(out_of_range);
+
+    const std::vector<float> x = uniform_floats(n, -30.0f, 30.0f, 3);
+    const auto [logits, logits_tol] = reference_sum(x, t, [](double xv, double tv) {
+      return std::max(xv, 0.0) - xv * tv + std::log1p(std::exp(-std::abs(xv)));
+    });
+    CHECK(cpu::vecmath::bce_with_logits_sum(x.data(), t.data(), ni) == Approx(logits).margin(logits_tol));
+
+    const std::vector<float> mu = uniform_floats(n, -3.0f, 3.0f, 4), logvar = uniform_floats(n, -6.0f, 4.0f, 5);
+    const auto [kl, kl_tol] = reference_sum(mu, logvar, [](double m, double lv) {
+      return -0.5 * (1.0 + lv - m * m - std::exp(lv));
+    });
+    CHECK(cpu::vecmath::gaussian_kl_sum(mu.data(), logvar.data(), ni) == Approx(kl).margin(kl_tol));
+
+    const std::vector<float> shift(n, 2.5f);
+    const auto [es, es_tol] = reference_sum(x, shift, [](double xv, double s) { return std::exp(xv - s); });
+    CHECK(cpu::vecmath::exp_sum(x.data(), 2.5f, ni) == Approx(es).margin(es_tol));
+  }
+}
+
+TEST_CASE("vecmath: bce_sum flags p outside [0, 1] and NaN, in the vector body and in the tail", "[vecmath][loss]") {
+  const std::vector<float> t(19, 0.5f);
+  for (std::size_t at : {std::size_t{0}, std::size_t{9}, std::size_t{18}}) {  // 18: the tail of 19
+    for (float bad : {-0.25f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
+      INFO("p[" << at << "] = " << bad);
+      std::vector<float> p(19, 0.25f);
+      p[at] = bad;
+      bool out_of_range = false;
+      (void)cpu::vecmath::bce_sum(p.data(), t.data(), 19, &out_of_range);
+      CHECK(out_of_range);
     }
   }
 }
