@@ -137,6 +137,13 @@ struct Avx2Kernel {
   __attribute__((target("avx2,fma"), noinline)) static void tile(Index kc, const float* __restrict a,
                                                        const float* __restrict b, float* c, Index ldc,
                                                        float alpha, float beta) {
+    // C's rows are far apart (often beyond L2): start fetching them now so
+    // that they are in L1 when the products are added, after the k loop.
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -174,6 +181,12 @@ struct Avx512Kernel {
   __attribute__((target("avx512f"))) static void tile(Index kc, const float* __restrict a,
                                                       const float* __restrict b, float* c, Index ldc,
                                                       float alpha, float beta) {
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {  // as in the AVX2 kernel
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
