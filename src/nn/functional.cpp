@@ -30,17 +30,22 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                    " channels but a parameter/statistic has shape ", t->shape());
   const std::int64_t per_channel = x.numel() / std::max<std::int64_t>(channels, 1);
   Tensor mean, var;
-  if (training || !running_mean.defined()) {
-    ZENGEN_CHECK(per_channel > 1 || !training, ValueError, "batch_norm: training needs more than one value per "
-                 "channel, got input ", x.shape());
-    mean = zengen::mean(x, dims, true);
-    var = zengen::var(x, dims, /*unbiased=*/false, true);
-    if (training && running_mean.defined()) {
+  if (training) {
+    ZENGEN_CHECK(per_channel > 1, ValueError, "batch_norm: training needs more than one value per channel, got input ",
+                 x.shape());
+    // The fused op: statistics, output and gradient in a few passes.
+    const BatchNormOutput r = batch_norm_training(x, weight, bias, eps);
+    if (running_mean.defined()) {
       NoGradGuard no_grad;
       const double unbias = static_cast<double>(per_channel) / static_cast<double>(per_channel - 1);
-      running_mean.copy_(running_mean * (1.0 - momentum) + mean.detach().reshape({channels}) * momentum);
-      running_var.copy_(running_var * (1.0 - momentum) + var.detach().reshape({channels}) * (momentum * unbias));
+      running_mean.copy_(running_mean * (1.0 - momentum) + r.mean * momentum);
+      running_var.copy_(running_var * (1.0 - momentum) + r.var * (momentum * unbias));
     }
+    return r.output;
+  }
+  if (!running_mean.defined()) {  // evaluation without running statistics: the batch's own
+    mean = zengen::mean(x, dims, true);
+    var = zengen::var(x, dims, /*unbiased=*/false, true);
   } else {
     mean = running_mean.reshape(param_shape);
     var = running_var.reshape(param_shape);

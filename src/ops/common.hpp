@@ -50,6 +50,14 @@ inline Tensor empty_as(const Tensor& x, const Shape& shape) {
   return Tensor::empty(shape, {.dtype = x.dtype(), .device = x.device()});
 }
 
+/// x itself when contiguous, else a contiguous copy (not recorded): what the
+/// fused kernels read. An undefined tensor stays undefined.
+inline Tensor dense(const Tensor& x) {
+  if (!x.defined() || x.is_contiguous()) return x;
+  NoGradGuard no_grad;
+  return x.contiguous();
+}
+
 /// When create_graph is on (grad mode enabled inside backward), formulas must
 /// recompute values from the inputs so the graph reaches them; otherwise the
 /// saved output is reused.

@@ -21,14 +21,6 @@ using autograd::record;
 
 namespace {
 
-/// x itself when contiguous, else a contiguous copy (not recorded): what the
-/// kernels read.
-Tensor dense(const Tensor& x) {
-  if (!x.defined() || x.is_contiguous()) return x;
-  NoGradGuard no_grad;
-  return x.contiguous();
-}
-
 /// weight broadcast to `shape` and made contiguous (a copy only when it
 /// actually broadcasts or is strided).
 Tensor dense_weight(const Tensor& weight, const Shape& shape) {

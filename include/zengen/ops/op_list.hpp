@@ -58,6 +58,8 @@
   X(tanh, true)                  \
   X(softplus, true)              \
   X(log_softmax, true)           \
+  /* normalisation */            \
+  X(batch_norm_training, true)   \
   /* losses */                   \
   X(binary_cross_entropy, true)  \
   X(binary_cross_entropy_with_logits, true) \

@@ -8,6 +8,7 @@
 #include "zengen/ops/index.hpp"
 #include "zengen/ops/loss.hpp"
 #include "zengen/ops/matmul.hpp"
+#include "zengen/ops/normalization.hpp"
 #include "zengen/ops/op_list.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"

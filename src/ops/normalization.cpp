@@ -1,0 +1,113 @@
+// batch_norm_training: checks, the fused CPU kernels (src/cpu/normalization.cpp)
+// and the gradient. On a CUDA device, and for the gradient under
+// create_graph, the same computation is written with zengen ops, which
+// autograd differentiates.
+#include "zengen/ops/normalization.hpp"
+
+#include <vector>
+
+#include "cpu/normalization.hpp"
+#include "ops/common.hpp"
+#include "zengen/ops/elementwise.hpp"
+#include "zengen/ops/reduction.hpp"
+#include "zengen/ops/view.hpp"
+
+namespace zengen {
+
+using namespace ops_detail;
+using autograd::record;
+
+namespace {
+
+// The dims the statistics run over (all but 1), and [1, C, 1, ...].
+std::vector<std::int64_t> statistic_dims(const Tensor& x) {
+  std::vector<std::int64_t> dims{0};
+  for (std::int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  return dims;
+}
+Shape parameter_shape(const Tensor& x) {
+  Shape shape{1, x.size(1)};
+  for (std::int64_t d = 2; d < x.dim(); ++d) shape.push_back(1);
+  return shape;
+}
+
+// The op written with ops: the output (recorded by those ops) and the
+// statistics ([1, C, 1, ...], recorded too).
+struct Composed {
+  Tensor output, mean, var;
+};
+Composed composed(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  const auto dims = statistic_dims(x);
+  const Shape shape = parameter_shape(x);
+  Composed c;
+  c.mean = mean(x, dims, /*keepdim=*/true);
+  c.var = var(x, dims, /*unbiased=*/false, /*keepdim=*/true);
+  c.output = div(sub(x, c.mean), sqrt(add(c.var, eps)));
+  if (weight.defined()) c.output = mul(c.output, reshape(weight, shape));
+  if (bias.defined()) c.output = add(c.output, reshape(bias, shape));
+  return c;
+}
+
+Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                          const Tensor& mean, const Tensor& invstd, double eps) {
+  const bool need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  if (recording()) {
+    // create_graph: the gradient as ops of x, weight and bias, so that it is
+    // itself differentiable (the statistics recomputed from x).
+    const auto dims = statistic_dims(x);
+    const Shape shape = parameter_shape(x);
+    const double count = static_cast<double>(x.numel() / x.size(1));
+    const Composed c = composed(x, Tensor(), Tensor(), eps);  // c.output: x normalised
+    const Tensor inv = pow(add(c.var, eps), -0.5);
+    const Tensor sum_g = sum(g, dims, /*keepdim=*/true);
+    const Tensor sum_g_xhat = sum(mul(g, c.output), dims, /*keepdim=*/true);
+    Tensor gx, gw, gb;
+    if (need_x) {
+      Tensor inner = sub(sub(g, div(sum_g, count)), mul(c.output, div(sum_g_xhat, count)));
+      gx = mul(inner, inv);
+      if (weight.defined()) gx = mul(gx, reshape(weight, shape));
+    }
+    if (need_w) gw = reshape(sum_g_xhat, weight.shape());
+    if (need_b) gb = reshape(sum_g, bias.shape());
+    return Grads{gx, gw, gb};
+  }
+  Tensor gx = need_x ? empty_as(x, x.shape()) : Tensor();
+  Tensor gw = need_w ? empty_as(x, weight.shape()) : Tensor();
+  Tensor gb = need_b ? empty_as(x, bias.shape()) : Tensor();
+  cpu::batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
+  return Grads{gx, gw, gb};
+}
+
+}  // namespace
+
+BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  const char* op = "batch_norm_training";
+  check_floating(x, op);
+  ZENGEN_CHECK(x.dim() >= 2, ShapeError, op, ": input must be [N, C, ...], got ", x.shape());
+  const std::int64_t channels = x.size(1);
+  for (const Tensor* t : {&weight, &bias})
+    if (t->defined()) {
+      check_same(x, *t, op);
+      ZENGEN_CHECK(t->shape() == Shape{channels}, ShapeError, op, ": input ", x.shape(), " has ", channels,
+                   " channels but weight/bias has shape ", t->shape(), "; expected [", channels, "]");
+    }
+  ZENGEN_CHECK(x.numel() > channels, ValueError, op, ": training needs more than one value per channel, got input ",
+               x.shape());
+  ZENGEN_CHECK(eps > 0.0, ValueError, op, ": eps must be positive, got ", eps);
+
+  if (x.device().is_cuda()) {  // no fused CUDA kernel yet: the ops' kernels
+    const Composed c = composed(x, weight, bias, eps);
+    NoGradGuard no_grad;
+    return {c.output, reshape(c.mean, {channels}).detach(), reshape(c.var, {channels}).detach()};
+  }
+  Tensor y = empty_as(x, x.shape());
+  const Tensor mean = empty_as(x, {channels}), var = empty_as(x, {channels}), invstd = empty_as(x, {channels});
+  cpu::batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
+  y = record(op, y, {&x, &weight, &bias}, [x, weight, bias, mean, invstd, eps](const Tensor& g) {
+    return batch_norm_backward(g, x, weight, bias, mean, invstd, eps);
+  });
+  return {y, mean, var};
+}
+
+}  // namespace zengen
