@@ -3,6 +3,7 @@
 // few MLP-VAE, conv-VAE, MLP-GAN and DCGAN training steps.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <vector>
 
 #include "cuda_helpers.hpp"
@@ -30,6 +31,24 @@ void require_same_moves(const std::vector<Tensor>& cpu_before, const std::vector
   for (std::size_t i = 0; i < cpu_after.size(); ++i) {
     INFO("parameter " << i);
     require_match((cpu_after[i] - cpu_before[i]).detach(), (gpu_after[i] - gpu_before[i]).detach(), tol);
+  }
+}
+
+// `steps` GAN steps on both devices from the same batches (real() draws one
+// on the CPU) and the same noise (the generator is reseeded with
+// seed + step before each step on each device): their losses must agree.
+template <typename Gan, typename Real>
+void require_same_gan_steps(Gan& cpu_gan, Gan& gpu_gan, Real real, std::uint64_t seed, int steps = 3) {
+  for (int step = 0; step < steps; ++step) {
+    INFO("step " << step);
+    const Tensor batch = real().detach();
+    manual_seed(seed + step);
+    const auto sc = cpu_gan.train_step(batch);
+    manual_seed(seed + step);
+    const auto sg = gpu_gan.train_step(batch.to(kGpu));
+    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
+    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
+    CHECK(sg.d_real == Approx(sc.d_real).epsilon(1e-3));
   }
 }
 
@@ -145,16 +164,7 @@ TEST_CASE("cuda training: MLP-GAN steps on the GPU follow the CPU's", "[cuda][ga
   manual_seed(5);
   auto gpu_gan = make();
   gpu_gan.to(kGpu);
-  for (int step = 0; step < 3; ++step) {
-    INFO("step " << step);
-    const Tensor real = (randn({32, 2}) * 0.5 + 1.0).detach();
-    manual_seed(100 + step);  // the same noise draws on both devices
-    const auto sc = cpu_gan.train_step(real);
-    manual_seed(100 + step);
-    const auto sg = gpu_gan.train_step(real.to(kGpu));
-    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
-    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
-  }
+  require_same_gan_steps(cpu_gan, gpu_gan, [] { return randn({32, 2}) * 0.5 + 1.0; }, 100);
   const auto pc = cpu_gan.generator().parameters(), pg = gpu_gan.generator().parameters();
   for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
   require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);  // EMA weights, fixed noise
@@ -179,17 +189,7 @@ TEST_CASE("cuda training: DCGAN steps on the GPU follow the CPU's", "[cuda][gan]
   const auto g_cpu0 = copies(cpu_gan.generator().parameters()), g_gpu0 = copies(gpu_gan.generator().parameters());
   const auto d_cpu0 = copies(cpu_gan.discriminator().parameters());
   const auto d_gpu0 = copies(gpu_gan.discriminator().parameters());
-  for (int step = 0; step < 3; ++step) {
-    INFO("step " << step);
-    const Tensor real = (rand({16, 1, 32, 32}) * 2.0 - 1.0).detach();
-    manual_seed(200 + step);  // the same noise draws on both devices
-    const auto sc = cpu_gan.train_step(real);
-    manual_seed(200 + step);
-    const auto sg = gpu_gan.train_step(real.to(kGpu));
-    CHECK(sg.d_loss == Approx(sc.d_loss).epsilon(1e-3));
-    CHECK(sg.g_loss == Approx(sc.g_loss).epsilon(1e-3));
-    CHECK(sg.d_real == Approx(sc.d_real).epsilon(1e-3));
-  }
+  require_same_gan_steps(cpu_gan, gpu_gan, [] { return rand({16, 1, 32, 32}) * 2.0 - 1.0; }, 200);
   // Three Adam steps of lr 2e-4 move a parameter by up to 6e-4: the moves
   // must agree to 1e-4 (a sixth of the largest).
   require_same_moves(g_cpu0, cpu_gan.generator().parameters(), g_gpu0, gpu_gan.generator().parameters(), 1e-4);
