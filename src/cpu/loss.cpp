@@ -159,11 +159,6 @@ double pointwise_forward(F fn, std::int64_t n, const T* x, const T* t, const T* 
       }
       return 0.0;
     } else {
-      // float32 terms with a log and an exp: vecmath's vector code.
-      if constexpr (std::is_same_v<T, float> && !kWeight) {
-        if constexpr (std::is_same_v<F, f::BCEWithLogitsLoss>)
-          return vecmath::bce_with_logits_sum(x + begin, t + begin, end - begin);
-      }
       return chunked_sum<T>(begin, end, [&](std::int64_t i) {
         T v = fn(x[i], t[i]);
         if constexpr (kWeight) v = v * w[i];
@@ -262,16 +257,12 @@ double gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar) {
       parallel_range(rows, d, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t r = begin; r < end; ++r) {
           const T *mr = m + r * d, *vr = v + r * d;
-          if constexpr (std::is_same_v<T, float>)
-            o[r] = static_cast<T>(vecmath::gaussian_kl_sum(mr, vr, d));
-          else
-            o[r] = static_cast<T>(chunked_sum<T>(0, d, [&](std::int64_t j) { return fn(mr[j], vr[j]); }));
+          o[r] = static_cast<T>(chunked_sum<T>(0, d, [&](std::int64_t j) { return fn(mr[j], vr[j]); }));
         }
       });
       return 0.0;
     }
     return blocked_sum(n, kBlock, 1, [&](std::int64_t begin, std::int64_t end, std::int64_t) {
-      if constexpr (std::is_same_v<T, float>) return vecmath::gaussian_kl_sum(m + begin, v + begin, end - begin);
       return chunked_sum<T>(begin, end, [&](std::int64_t i) { return fn(m[i], v[i]); });
     });
   });
@@ -333,11 +324,7 @@ double cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits,
         T m = xr[0];
 #pragma omp simd reduction(max : m)
         for (std::int64_t j = 1; j < k; ++j) m = xr[j] > m ? xr[j] : m;
-        double s;
-        if constexpr (std::is_same_v<T, float>)
-          s = vecmath::exp_sum(xr, m, k);
-        else
-          s = chunked_sum<T>(0, k, [&](std::int64_t j) { return std::exp(xr[j] - m); });
+        const double s = chunked_sum<T>(0, k, [&](std::int64_t j) { return std::exp(xr[j] - m); });
         const double row_lse = static_cast<double>(m) + std::log(s);
         l[r] = static_cast<T>(row_lse);
         const double loss = fn(row_lse, static_cast<double>(xr[t[r]]));

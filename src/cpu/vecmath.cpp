@@ -162,105 +162,45 @@ ZENGEN_VECMATH_LOOP(softplus_avx2, softplus8)
 
 #undef ZENGEN_VECMATH_LOOP
 
-// ---- sums of loss terms ----
-//
-// Each loop computes eight float32 terms at a time and adds them in double
-// (two accumulators, one per half, so the additions do not form one long
-// dependency chain); the tail (n mod 8) goes through the scalar term.
+// ---- the BCE sum ----
 
-ZENGEN_AVX2 inline void accumulate(__m256d& lo, __m256d& hi, __m256 v) {
-  lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+// BCE's terms, eight at a time: -(t log p + (1 - t) log(1 - p)), each log
+// floored at -100 (max(NaN, floor) is the floor, as in the scalar
+// clamped_log).
+ZENGEN_AVX2 inline __m256 bce8(__m256 p, __m256 t) {
+  const __m256 floor = splat(static_cast<float>(functors::BCELoss::kLogFloor));
+  const __m256 log_p = _mm256_max_ps(log8_core(p), floor);
+  const __m256 log_q = _mm256_max_ps(log8_core(_mm256_sub_ps(splat(1.0f), p)), floor);
+  // -(log q + t (log p - log q))
+  return _mm256_sub_ps(_mm256_setzero_ps(), _mm256_fmadd_ps(t, _mm256_sub_ps(log_p, log_q), log_q));
 }
 
-ZENGEN_AVX2 inline double total(__m256d lo, __m256d hi) {
-  alignas(32) double lanes[4];
-  _mm256_store_pd(lanes, _mm256_add_pd(lo, hi));
-  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-}
-
-// Runs term8 over whole vectors of two arrays and term over the tail.
-template <typename Term8, typename Term>
-ZENGEN_AVX2 inline double sum_pairs(const float* a, const float* b, std::int64_t n, Term8 term8, Term term) {
-  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) accumulate(lo, hi, term8(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-  double sum = total(lo, hi);
-  for (; i < n; ++i) sum += static_cast<double>(term(a[i], b[i]));
-  return sum;
-}
-
-// The terms, eight at a time.
-struct BCETerm8 {
-  ZENGEN_AVX2 __m256 operator()(__m256 p, __m256 t) const {
-    const __m256 one = splat(1.0f), floor = splat(static_cast<float>(functors::BCELoss::kLogFloor));
-    // max(NaN, floor) is the floor, as in the scalar clamped_log.
-    const __m256 log_p = _mm256_max_ps(log8_core(p), floor);
-    const __m256 log_q = _mm256_max_ps(log8_core(_mm256_sub_ps(one, p)), floor);
-    // -(t log p + (1 - t) log q) = -(log q + t (log p - log q))
-    return _mm256_sub_ps(_mm256_setzero_ps(), _mm256_fmadd_ps(t, _mm256_sub_ps(log_p, log_q), log_q));
-  }
-};
-
-struct BCEWithLogitsTerm8 {
-  // max(x, 0) - x t + log1p(exp(-|x|)); a NaN x reaches the sum through x t.
-  ZENGEN_AVX2 __m256 operator()(__m256 x, __m256 t) const {
-    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs8(x)));
-    const __m256 w = _mm256_add_ps(splat(1.0f), e);  // in [1, 2]: log8_core suffices
-    const __m256 error = _mm256_sub_ps(_mm256_sub_ps(w, splat(1.0f)), e);
-    const __m256 log1p_e = _mm256_sub_ps(log8_core(w), _mm256_div_ps(error, w));
-    return _mm256_add_ps(_mm256_fnmadd_ps(x, t, _mm256_max_ps(x, _mm256_setzero_ps())), log1p_e);
-  }
-};
-
-struct GaussianKLTerm8 {
-  // -0.5 (1 + logvar - mu^2 - exp(logvar))
-  ZENGEN_AVX2 __m256 operator()(__m256 mu, __m256 logvar) const {
-    const __m256 inner =
-        _mm256_sub_ps(_mm256_fnmadd_ps(mu, mu, _mm256_add_ps(splat(1.0f), logvar)), exp8(logvar));
-    return _mm256_mul_ps(splat(-0.5f), inner);
-  }
-};
-
-// Also says whether some p lies outside [0, 1] (or is NaN), so that the
-// caller's check needs no pass of its own.
+// The terms are added in double, in two accumulators (one per half of the
+// vector, so the additions do not form one long dependency chain); the
+// range of p is checked in the same pass. The tail (n mod 8) goes through
+// the scalar functor.
 ZENGEN_AVX2 double bce_sum_avx2(const float* p, const float* t, std::int64_t n, bool* out_of_range) {
   __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
   __m256 bad = _mm256_setzero_ps();
-  const BCETerm8 term8;
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 pv = _mm256_loadu_ps(p + i);
     // NOT (0 <= p <= 1): true for NaN as well.
     bad = _mm256_or_ps(bad, _mm256_cmp_ps(pv, _mm256_setzero_ps(), _CMP_NGE_UQ));
     bad = _mm256_or_ps(bad, _mm256_cmp_ps(pv, splat(1.0f), _CMP_NLE_UQ));
-    accumulate(lo, hi, term8(pv, _mm256_loadu_ps(t + i)));
+    const __m256 v = bce8(pv, _mm256_loadu_ps(t + i));
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
   }
-  double sum = total(lo, hi);
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(lo, hi));
+  double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
   bool any_bad = _mm256_movemask_ps(bad) != 0;
   for (; i < n; ++i) {
     any_bad |= !functors::BCELoss::valid(p[i]);
     sum += static_cast<double>(functors::BCELoss{}(p[i], t[i]));
   }
   *out_of_range = any_bad;
-  return sum;
-}
-
-ZENGEN_AVX2 double bce_with_logits_sum_avx2(const float* x, const float* t, std::int64_t n) {
-  return sum_pairs(x, t, n, BCEWithLogitsTerm8{}, functors::BCEWithLogitsLoss{});
-}
-
-ZENGEN_AVX2 double gaussian_kl_sum_avx2(const float* mu, const float* logvar, std::int64_t n) {
-  return sum_pairs(mu, logvar, n, GaussianKLTerm8{}, functors::GaussianKL{});
-}
-
-ZENGEN_AVX2 double exp_sum_avx2(const float* x, float shift, std::int64_t n) {
-  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-  const __m256 s = splat(shift);
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) accumulate(lo, hi, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s)));
-  double sum = total(lo, hi);
-  for (; i < n; ++i) sum += static_cast<double>(std::exp(x[i] - shift));
   return sum;
 }
 
@@ -314,47 +254,19 @@ void softplus(const float* x, float* y, std::int64_t n) {
   scalar_map(x, y, n, functors::Softplus{});
 }
 
-// The scalar sums: the same terms one at a time, added in double.
-template <typename Term>
-double scalar_sum(const float* a, const float* b, std::int64_t n, Term term) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(term(a[i], b[i]));
-  return sum;
-}
-
-#if ZENGEN_VECMATH_X86
-#define ZENGEN_VECMATH_SUM(vector_call) \
-  if (has_avx2_fma()) return vector_call;
-#else
-#define ZENGEN_VECMATH_SUM(vector_call)
-#endif
-
 double bce_sum(const float* p, const float* t, std::int64_t n, bool* out_of_range) {
-  ZENGEN_VECMATH_SUM(bce_sum_avx2(p, t, n, out_of_range))
-  bool any_bad = false;
-  for (std::int64_t i = 0; i < n; ++i) any_bad |= !functors::BCELoss::valid(p[i]);
-  *out_of_range = any_bad;
-  return scalar_sum(p, t, n, functors::BCELoss{});
-}
-
-double bce_with_logits_sum(const float* x, const float* t, std::int64_t n) {
-  ZENGEN_VECMATH_SUM(bce_with_logits_sum_avx2(x, t, n))
-  return scalar_sum(x, t, n, functors::BCEWithLogitsLoss{});
-}
-
-double gaussian_kl_sum(const float* mu, const float* logvar, std::int64_t n) {
-  ZENGEN_VECMATH_SUM(gaussian_kl_sum_avx2(mu, logvar, n))
-  return scalar_sum(mu, logvar, n, functors::GaussianKL{});
-}
-
-double exp_sum(const float* x, float shift, std::int64_t n) {
-  ZENGEN_VECMATH_SUM(exp_sum_avx2(x, shift, n))
+#if ZENGEN_VECMATH_X86
+  if (has_avx2_fma()) return bce_sum_avx2(p, t, n, out_of_range);
+#endif
   double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(std::exp(x[i] - shift));
+  bool any_bad = false;
+  for (std::int64_t i = 0; i < n; ++i) {
+    any_bad |= !functors::BCELoss::valid(p[i]);
+    sum += static_cast<double>(functors::BCELoss{}(p[i], t[i]));
+  }
+  *out_of_range = any_bad;
   return sum;
 }
-
-#undef ZENGEN_VECMATH_SUM
 #undef ZENGEN_VECMATH_DISPATCH
 
 }  // namespace zengen::cpu::vecmath

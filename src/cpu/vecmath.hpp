@@ -1,6 +1,6 @@
 // Internal: vectorised float32 exp and log, the activations built on them
-// (sigmoid, tanh, softplus) over contiguous arrays, and the sums of the loss
-// terms that need them.
+// (sigmoid, tanh, softplus) over contiguous arrays, and the sum of BCE's
+// terms.
 //
 // With AVX2 + FMA (checked at run time with cpuid; the code is compiled with
 // a target attribute, so it does not depend on -march), eight lanes at a
@@ -39,18 +39,10 @@ void sigmoid(const float* x, float* y, std::int64_t n);
 void tanh(const float* x, float* y, std::int64_t n);
 void softplus(const float* x, float* y, std::int64_t n);
 
-/// Sums over i < n, in double, of the float32 loss terms of
-/// zengen/ops/loss_functors.hpp, computed eight at a time with the exp and
-/// log above (the losses' forward passes are compute-bound on these). One
-/// thread.
-///   bce_sum              BCELoss(p[i], t[i]): logs floored at -100; sets
-///                        *out_of_range when some p[i] is outside [0, 1] or NaN
-///   bce_with_logits_sum  BCEWithLogitsLoss(x[i], t[i])
-///   gaussian_kl_sum      GaussianKL(mu[i], logvar[i])
-///   exp_sum              exp(x[i] - shift) (a row's softmax denominator)
+/// The sum over i < n, in double, of BCELoss(p[i], t[i]) (float32 terms,
+/// each log floored at -100, computed eight at a time with the log above:
+/// BCE's forward is compute-bound on its two logs); sets *out_of_range when
+/// some p[i] is outside [0, 1] or NaN. One thread.
 double bce_sum(const float* p, const float* t, std::int64_t n, bool* out_of_range);
-double bce_with_logits_sum(const float* x, const float* t, std::int64_t n);
-double gaussian_kl_sum(const float* mu, const float* logvar, std::int64_t n);
-double exp_sum(const float* x, float shift, std::int64_t n);
 
 }  // namespace zengen::cpu::vecmath
