@@ -18,7 +18,7 @@ struct AllocatorStats {
   std::size_t peak_bytes_in_use = 0;
   std::size_t cache_hits = 0;
   std::size_t system_allocations = 0;  // every block taken from the system, small ones included
-  std::size_t cache_misses = 0;        // blocks of a cached size (>= 1 MiB) the cache could not serve
+  std::size_t cache_misses = 0;        // blocks of a cached size (>= 16 KiB) the cache could not serve
 };
 
 namespace cpu_allocator {
