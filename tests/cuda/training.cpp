@@ -52,6 +52,20 @@ void require_same_gan_steps(Gan& cpu_gan, Gan& gpu_gan, Real real, std::uint64_t
   }
 }
 
+// `steps` VAE steps on both devices on the batch x (CPU) with the same
+// noise eps [N, latent], drawn on the CPU: their losses must agree.
+template <typename Vae>
+void require_same_vae_steps(Vae& cpu_vae, Vae& gpu_vae, const Tensor& x, std::int64_t latent, int steps = 4) {
+  for (int step = 0; step < steps; ++step) {
+    INFO("step " << step);
+    const Tensor eps = randn({x.size(0), latent});
+    const auto sc = cpu_vae.train_step(x, eps);
+    const auto sg = gpu_vae.train_step(x.to(kGpu), eps.to(kGpu));
+    CHECK(sg.loss == Approx(sc.loss).epsilon(1e-4));
+    CHECK(sg.kl == Approx(sc.kl).epsilon(1e-3).margin(1e-5));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("cuda training: an MLP's gradients match the CPU's", "[cuda][autograd]") {
@@ -122,15 +136,7 @@ TEST_CASE("cuda training: MLP-VAE steps on the GPU follow the CPU's", "[cuda][va
   models::VAE cpu_vae(std::move(cpu_nets), models::BernoulliLikelihood{}, options);
   models::VAE gpu_vae(std::move(gpu_nets), models::BernoulliLikelihood{}, options);
 
-  const Tensor x = rand({16, 1, 8, 8});
-  for (int step = 0; step < 4; ++step) {
-    INFO("step " << step);
-    const Tensor eps = randn({16, 5});
-    const auto sc = cpu_vae.train_step(x, eps);
-    const auto sg = gpu_vae.train_step(x.to(kGpu), eps.to(kGpu));
-    CHECK(sg.loss == Approx(sc.loss).epsilon(1e-4));
-    CHECK(sg.kl == Approx(sc.kl).epsilon(1e-3).margin(1e-5));
-  }
+  require_same_vae_steps(cpu_vae, gpu_vae, rand({16, 1, 8, 8}), 5);
   const auto pc = cpu_vae.encoder().parameters(), pg = gpu_vae.encoder().parameters();
   for (std::size_t i = 0; i < pc.size(); ++i) require_match(pc[i], pg[i], 1e-3);
 }
@@ -211,15 +217,7 @@ TEST_CASE("cuda training: conv-VAE steps on the GPU follow the CPU's", "[cuda][v
   models::VAE gpu_vae(std::move(gpu_nets), models::BernoulliLikelihood{}, options);
 
   const auto cpu0 = copies(cpu_vae.decoder().parameters()), gpu0 = copies(gpu_vae.decoder().parameters());
-  const Tensor x = rand({9, 1, 12, 12});
-  for (int step = 0; step < 4; ++step) {
-    INFO("step " << step);
-    const Tensor eps = randn({9, 4});
-    const auto sc = cpu_vae.train_step(x, eps);
-    const auto sg = gpu_vae.train_step(x.to(kGpu), eps.to(kGpu));
-    CHECK(sg.loss == Approx(sc.loss).epsilon(1e-4));
-    CHECK(sg.kl == Approx(sc.kl).epsilon(1e-3).margin(1e-5));
-  }
+  require_same_vae_steps(cpu_vae, gpu_vae, rand({9, 1, 12, 12}), 4);
   // Four Adam steps of lr 1e-3 move a parameter by up to 4e-3.
   require_same_moves(cpu0, cpu_vae.decoder().parameters(), gpu0, gpu_vae.decoder().parameters(), 2e-4);
 }
