@@ -173,6 +173,36 @@ struct PaddedRows {
 
 bool has_padding(const ConvGeometry& g) { return g.pad_h > 0 || g.pad_w > 0; }
 
+// The padded rows that output positions [p0, p1) read: the first one
+// (counted from the padding's top edge), how many, and their width.
+struct PaddedWindow {
+  Index first_row, rows, width;
+};
+PaddedWindow padded_window(const ConvGeometry& g, Index p0, Index p1) {
+  const Index oh0 = p0 / g.out_w, oh1 = (p1 - 1) / g.out_w;
+  return {oh0 * g.stride_h, (oh1 - oh0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1, g.in_w + 2 * g.pad_w};
+}
+
+// Copies channels [c0, c1) of image x, rows of window `win`, into dst
+// (channel planes rows * width apart), zeros in the padding.
+template <typename T>
+void fill_padded(T* dst, const T* x, const ConvGeometry& g, const PaddedWindow& win, Index c0, Index c1) {
+  const Index plane = win.rows * win.width;
+  for (Index c = c0; c < c1; ++c)
+    for (Index r = 0; r < win.rows; ++r) {
+      T* d = dst + (c - c0) * plane + r * win.width;
+      const Index ih = win.first_row + r - g.pad_h;
+      if (ih < 0 || ih >= g.in_h) {
+        std::memset(d, 0, sizeof(T) * static_cast<std::size_t>(win.width));
+        continue;
+      }
+      const T* src = x + (c * g.in_h + ih) * g.in_w;
+      for (Index q = 0; q < g.pad_w; ++q) d[q] = T(0);
+      std::memcpy(d + g.pad_w, src, sizeof(T) * static_cast<std::size_t>(g.in_w));
+      for (Index q = g.pad_w + g.in_w; q < win.width; ++q) d[q] = T(0);
+    }
+}
+
 // The padded rows of channels [c0, c1) of image x that positions [p0, p1)
 // read. Without padding, a view of x; otherwise a buffer, filled with the
 // input (fill) or zeroed (to collect col2im's sums).
@@ -180,30 +210,13 @@ bool has_padding(const ConvGeometry& g) { return g.pad_h > 0 || g.pad_w > 0; }
 template <typename U>
 PaddedRows<U> padded_rows(U* x, const ConvGeometry& g, Index p0, Index p1, Index c0, Index c1, bool fill) {
   using T = std::remove_const_t<U>;
-  const Index oh0 = p0 / g.out_w, oh1 = (p1 - 1) / g.out_w;
-  const Index first = oh0 * g.stride_h;
-  const Index rows = (oh1 - oh0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
   if (!has_padding(g)) return {x + c0 * g.in_h * g.in_w, g.in_h * g.in_w, g.in_w, 0, g.in_h};
-  const Index width = g.in_w + 2 * g.pad_w, plane = rows * width;
+  const PaddedWindow win = padded_window(g, p0, p1);
+  const Index plane = win.rows * win.width;
   T* buf = workspace<T>(kPadded, static_cast<std::size_t>((c1 - c0) * plane));
-  if (!fill) {
-    std::memset(buf, 0, sizeof(T) * static_cast<std::size_t>((c1 - c0) * plane));
-    return {buf, plane, width, first, rows};
-  }
-  for (Index c = c0; c < c1; ++c)
-    for (Index r = 0; r < rows; ++r) {
-      T* d = buf + (c - c0) * plane + r * width;
-      const Index ih = first + r - g.pad_h;
-      if (ih < 0 || ih >= g.in_h) {
-        std::memset(d, 0, sizeof(T) * static_cast<std::size_t>(width));
-        continue;
-      }
-      const T* src = x + (c * g.in_h + ih) * g.in_w;
-      for (Index q = 0; q < g.pad_w; ++q) d[q] = T(0);
-      std::memcpy(d + g.pad_w, src, sizeof(T) * static_cast<std::size_t>(g.in_w));
-      for (Index q = g.pad_w + g.in_w; q < width; ++q) d[q] = T(0);
-    }
-  return {buf, plane, width, first, rows};
+  if (fill) fill_padded(buf, x, g, win, c0, c1);
+  else std::memset(buf, 0, sizeof(T) * static_cast<std::size_t>((c1 - c0) * plane));
+  return {buf, plane, win.width, win.first_row, win.rows};
 }
 
 // Adds the interior of a zeroed-then-summed padded buffer back into
@@ -394,9 +407,29 @@ void forward_grouped(T* y, const T* x, const T* w, const T* bias, const ConvGeom
   });
 }
 
+// The transposed weight [K, O], backward-data's A operand: a strided view
+// (row stride rs, column stride cs) and, for float32 with the packed SGEMM,
+// the same packed once per call for the products that use all its rows.
 template <typename T>
-void backward_data_grouped(T* gx, const T* gy, const T* wt, Index wt_rs, Index wt_cs, const T* bias,
-                           const ConvGeometry& g, Index group, int threads) {
+struct TransposedWeight {
+  const T* data;
+  Index rs, cs;
+  const PackedMatrixA* packed = nullptr;
+
+  // c [rows, n] (+)= rows [r0, r0 + rows) of it x b [O, n] (rows ldb apart).
+  void multiply(Index r0, Index rows, Index n, Index O, const T* b, Index ldb, bool accumulate, T* c,
+                Index ldc) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed && r0 == 0 && rows == packed->rows())
+        return sgemm_prepacked(*packed, n, ConstMatrixF{b, ldb, 1}, accumulate ? 1.0f : 0.0f, c, ldc);
+    }
+    gemm(rows, n, O, data + r0 * rs, rs, cs, b, ldb, Index{1}, accumulate, c, ldc);
+  }
+};
+
+template <typename T>
+void backward_data_grouped(T* gx, const T* gy, const TransposedWeight<T>& wt, const T* bias, const ConvGeometry& g,
+                           Index group, int threads) {
   const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
   const Index plane = g.in_h * g.in_w;
   for_items(ceil_div(g.batch, group), threads, [&](Index item) {
@@ -404,7 +437,7 @@ void backward_data_grouped(T* gx, const T* gy, const T* wt, Index wt_rs, Index w
     T* grads = workspace<T>(kGathered, static_cast<std::size_t>(O * width));
     gather_images(grads, gy, n0, count, O, P);
     T* block = workspace<T>(kColumns, static_cast<std::size_t>(K * width));
-    gemm(K, width, O, wt, wt_rs, wt_cs, static_cast<const T*>(grads), width, Index{1}, false, block, width);
+    wt.multiply(0, K, width, O, grads, width, false, block, width);
     for (Index n = 0; n < count; ++n) {
       T* gxn = gx + (n0 + n) * C * plane;
       fill_channels(gxn, bias, C, plane);
@@ -426,6 +459,212 @@ void accumulate_weight_grouped(T* acc, const T* x, const T* gy, const ConvGeomet
        acc, K);
 }
 
+// ---- float32 forward: the weight packed once, columns written as panels ----
+//
+// With the packed SGEMM (cpu/gemm.hpp) the forward does not build a column
+// matrix: the weight is packed into the micro-kernel's layout once per call,
+// and each GEMM's B operand (the columns) is written straight from the
+// (padded) input into the NR-wide panels the micro-kernel streams. That is
+// one copy of the columns instead of two (im2col, then the GEMM's packing)
+// and one packing of the weight instead of one per image.
+
+// The columns of one GEMM: images [n0, n0 + count) x output positions
+// [p0, p0 + len) (count is 1, or the positions are the whole image); column
+// q is image q / len, position p0 + q % len. `data` points at padded row
+// first_row of the first image's channel 0 (see PaddedRows).
+struct ColumnSource {
+  const float* data;
+  Index image_stride, plane, row_stride, first_row;
+  Index p0, len;
+};
+
+// Channels [c0, c1) of images [n0, n0 + count), positions [p0, p1): the
+// input itself without padding, else the padded rows in the thread's buffer.
+ColumnSource column_source(const float* x, const ConvGeometry& g, Index n0, Index count, Index p0, Index p1,
+                           Index c0, Index c1) {
+  const Index image_in = g.in_channels * g.in_h * g.in_w, in_plane = g.in_h * g.in_w;
+  if (!has_padding(g)) return {x + n0 * image_in + c0 * in_plane, image_in, in_plane, g.in_w, 0, p0, p1 - p0};
+  const PaddedWindow win = padded_window(g, p0, p1);
+  const Index plane = win.rows * win.width, image = (c1 - c0) * plane;
+  float* buf = workspace<float>(kPadded, static_cast<std::size_t>(count * image));
+  for (Index n = 0; n < count; ++n) fill_padded(buf + n * image, x + (n0 + n) * image_in, g, win, c0, c1);
+  return {buf, image, plane, win.width, win.first_row, p0, p1 - p0};
+}
+
+// d[t] = s[t * stride] for the NR values of one panel row, with the usual
+// strides known at compile time (they vectorise).
+template <int NR>
+inline void gather_panel_row(float* __restrict d, const float* __restrict s, Index stride) {
+  if (stride == 1) {
+    for (int t = 0; t < NR; ++t) d[t] = s[t];
+  } else if (stride == 2) {
+    for (int t = 0; t < NR; ++t) d[t] = s[2 * t];
+  } else {
+    for (int t = 0; t < NR; ++t) d[t] = s[t * stride];
+  }
+}
+
+// Rows [k0, k0 + kc) (taps (c, i, j)) x columns [j0, j0 + nc) of the column
+// matrix of `src`, as NR-wide panels (see PanelPacker).
+template <int NR>
+void pack_column_panels(const ColumnSource& src, const ConvGeometry& g, Index k0, Index kc, Index j0, Index nc,
+                        float* dst) {
+  struct Run {
+    Index offset, at, length;  // source offset of its first column, its place in the panel, its columns
+  };
+  const Index taps = g.kernel_h * g.kernel_w, sw = g.stride_w;
+  const Index step_j = g.dilation_w, step_i = g.dilation_h * src.row_stride;
+  for (Index jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    // The panel's columns as runs along one output row of one image.
+    std::array<Run, NR> runs;
+    int count = 0;
+    const Index q_begin = j0 + jr, q_end = j0 + std::min<Index>(nc, jr + NR);
+    for (Index q = q_begin; q < q_end;) {
+      const Index n = q / src.len, p = src.p0 + q % src.len;
+      const Index oh = p / g.out_w, ow = p - oh * g.out_w;
+      const Index length = std::min({g.out_w - ow, q_end - q, src.len - q % src.len});
+      runs[static_cast<std::size_t>(count++)] = {
+          n * src.image_stride + (oh * g.stride_h - src.first_row) * src.row_stride + ow * sw, q - q_begin, length};
+      q += length;
+    }
+    const Index filled = q_end - q_begin;
+    Index c = k0 / taps, i = k0 % taps / g.kernel_w, j = k0 % g.kernel_w;
+    for (Index p = 0; p < kc; ++p) {
+      const float* tap = src.data + c * src.plane + i * step_i + j * step_j;
+      float* d = dst + p * NR;
+      if (count == 1 && filled == NR) {
+        gather_panel_row<NR>(d, tap + runs[0].offset, sw);
+      } else {
+        for (int r = 0; r < count; ++r) gather(d + runs[r].at, tap + runs[r].offset, runs[r].length, sw);
+        for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
+      }
+      if (++j == g.kernel_w) {
+        j = 0;
+        if (++i == g.kernel_h) {
+          i = 0;
+          ++c;
+        }
+      }
+    }
+  }
+}
+
+// Rows [k0, k0 + kc) (columns of `src`: positions) x columns [j0, j0 + nc)
+// (taps (c, i, j), counted from src's first channel) of the transposed
+// column matrix, as NR-wide panels: backward-weight's B operand.
+template <int NR>
+void pack_transposed_panels(const ColumnSource& src, const ConvGeometry& g, Index k0, Index kc, Index j0, Index nc,
+                            float* dst) {
+  struct Segment {
+    Index offset, at, length;  // taps [at, at + length) of the panel: one kernel row, dilation_w apart
+  };
+  const Index taps = g.kernel_h * g.kernel_w, kw = g.kernel_w, dw = g.dilation_w;
+  for (Index jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    std::array<Segment, NR> segments;
+    int count = 0;
+    const Index t_begin = j0 + jr, t_end = j0 + std::min<Index>(nc, jr + NR);
+    bool rows_of_four = dw == 1;  // every segment four contiguous values (4-wide kernels)
+    for (Index t = t_begin; t < t_end;) {
+      const Index c = t / taps, i = t % taps / kw, j = t % kw, length = std::min(kw - j, t_end - t);
+      segments[static_cast<std::size_t>(count++)] = {c * src.plane + i * g.dilation_h * src.row_stride + j * dw,
+                                                     t - t_begin, length};
+      rows_of_four = rows_of_four && length == 4;
+      t += length;
+    }
+    const Index filled = t_end - t_begin;
+    // Position k0 + p: image n, position p0 + within of it, output (oh, ow).
+    Index n = k0 / src.len, within = k0 % src.len;
+    Index oh = (src.p0 + within) / g.out_w, ow = (src.p0 + within) % g.out_w;
+    for (Index p = 0; p < kc; ++p) {
+      const float* at = src.data + n * src.image_stride + (oh * g.stride_h - src.first_row) * src.row_stride +
+                        ow * g.stride_w;
+      float* d = dst + p * NR;
+      if (rows_of_four) {
+        for (int r = 0; r < count; ++r) std::memcpy(d + segments[r].at, at + segments[r].offset, 4 * sizeof(float));
+      } else {
+        for (int r = 0; r < count; ++r) gather(d + segments[r].at, at + segments[r].offset, segments[r].length, dw);
+      }
+      for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
+      if (++within == src.len) {
+        within = 0;
+        ++n;
+        oh = src.p0 / g.out_w;
+        ow = src.p0 % g.out_w;
+      } else if (++ow == g.out_w) {
+        ow = 0;
+        ++oh;
+      }
+    }
+  }
+}
+
+// acc [O, (c1 - c0) taps] (leading dimension K) += the weight gradient of
+// images [n0, n0 + count) for input channels [c0, c1): grad_output [O,
+// positions] times the transposed columns, written as panels.
+void accumulate_weight_panels(float* acc, const float* x, const float* gy, const ConvGeometry& g, Index n0,
+                              Index count, Index c0, Index c1, GemmKernel kernel) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions(), taps = g.kernel_h * g.kernel_w;
+  const Index width = count * P;
+  const ColumnSource src = column_source(x, g, n0, count, 0, P, c0, c1);
+  ConstMatrixF grads{gy + n0 * O * P, P, 1};
+  if (count > 1) {
+    float* gathered = workspace<float>(kGathered, static_cast<std::size_t>(O * width));
+    gather_images(gathered, gy, n0, count, O, P);
+    grads = {gathered, width, 1};
+  }
+  auto pack = [&](Index k0, Index kc, Index j0, Index nc, int nr, float* dst) {
+    if (nr == 32) pack_transposed_panels<32>(src, g, k0, kc, j0, nc, dst);
+    else pack_transposed_panels<16>(src, g, k0, kc, j0, nc, dst);
+  };
+  sgemm_panels(O, (c1 - c0) * taps, width, grads, pack, 1.0f, acc + c0 * taps, K, kernel);
+}
+
+// The thread's packed weight (reused from call to call).
+PackedMatrixA& packed_weight() {
+  thread_local PackedMatrixA packed;
+  return packed;
+}
+
+void forward_packed(float* y, const float* x, const float* w, const float* bias, const ConvGeometry& g,
+                    GemmKernel kernel, int threads) {
+  const Index O = g.out_channels, K = g.patch(), P = g.positions();
+  const Index image_out = O * P;
+  PackedMatrixA& packed = packed_weight();
+  pack_matrix_a(packed, O, K, {w, K, 1}, kernel, threads);
+  // Work items: groups of images with few positions each, or (image, block
+  // of positions) when the batch does not spread evenly over the threads.
+  const Index group = images_per_group(g, threads, sizeof(float));
+  const Index blocks = group > 1 ? 1 : std::min(P, parts_per_image(g.batch, threads));
+  const Index pb = ceil_div(P, blocks), items = group > 1 ? ceil_div(g.batch, group) : g.batch * blocks;
+  for_items(items, threads, [&](Index item) {
+    const Index n0 = group > 1 ? item * group : item / blocks, count = std::min(group, g.batch - n0);
+    const Index p0 = group > 1 ? 0 : item % blocks * pb, p1 = std::min(P, p0 + pb);
+    if (p0 >= p1) return;
+    const ColumnSource src = column_source(x, g, n0, count, p0, p1, 0, g.in_channels);
+    auto pack = [&](Index k0, Index kc, Index j0, Index nc, int nr, float* dst) {
+      if (nr == 32) pack_column_panels<32>(src, g, k0, kc, j0, nc, dst);
+      else pack_column_panels<16>(src, g, k0, kc, j0, nc, dst);
+    };
+    const Index width = count * (p1 - p0);
+    if (count == 1) {  // straight into the output, on top of the bias
+      float* yn = y + n0 * image_out;
+      if (bias)
+        for (Index o = 0; o < O; ++o) std::fill(yn + o * P + p0, yn + o * P + p1, bias[o]);
+      sgemm_prepacked(packed, width, pack, bias ? 1.0f : 0.0f, yn + p0, P);
+      return;
+    }
+    float* out = workspace<float>(kGathered, static_cast<std::size_t>(O * width));
+    sgemm_prepacked(packed, width, pack, 0.0f, out, width);
+    for (Index n = 0; n < count; ++n)
+      for (Index o = 0; o < O; ++o) {
+        const float* s = out + o * width + n * P;
+        float* d = y + ((n0 + n) * O + o) * P;
+        const float b = bias ? bias[o] : 0.0f;
+        for (Index p = 0; p < P; ++p) d[p] = s[p] + b;
+      }
+  });
+}
+
 template <typename T>
 void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
   const Index O = g.out_channels, K = g.patch(), P = g.positions(), C = g.in_channels;
@@ -440,6 +679,10 @@ void forward_fast(T* y, const T* x, const T* w, const T* bias, const ConvGeometr
   if (whole_image(g)) {  // y [N, O] = x [N, K] w^T [K, O] (+ bias)
     for (Index n = 0; n < g.batch && bias; ++n) std::copy(bias, bias + O, y + n * O);
     return gemm(g.batch, O, K, x, K, Index{1}, w, Index{1}, K, bias != nullptr, y, O, threads > 1 ? 0 : 1);
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    const GemmKernel kernel = gemm_packed_kernel(conv_tuning().gemm_kernel);
+    if (kernel != GemmKernel::Eigen && !direct) return forward_packed(y, x, w, bias, g, kernel, threads);
   }
   if (const Index group = images_per_group(g, threads, sizeof(T)); group > 1)
     return forward_grouped(y, x, w, bias, g, group, threads);
@@ -481,19 +724,23 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
   const Index cg = ceil_div(C, groups);
   const Index pb = block_positions(g, sizeof(T));
   // The transposed weight [K, O] as a strided view of w: sgemm packs it in
-  // place; for Eigen it is transposed once up front, since Eigen would
-  // otherwise repack the strided view for every image, a slow copy.
-  const T* wt = w;
-  Index wt_rs = 1, wt_cs = K;
-  if constexpr (!std::is_same_v<T, float>) {
+  // place, and the packed SGEMM packs it once for the call; for Eigen it is
+  // transposed once up front, since Eigen would otherwise repack the strided
+  // view for every image, a slow copy.
+  TransposedWeight<T> wt{w, 1, K};
+  if constexpr (std::is_same_v<T, float>) {
+    const GemmKernel kernel = gemm_packed_kernel(conv_tuning().gemm_kernel);
+    if (kernel != GemmKernel::Eigen && groups == 1 && K > 0 && O > 0) {
+      pack_matrix_a(packed_weight(), K, O, {w, 1, K}, kernel, threads);
+      wt.packed = &packed_weight();
+    }
+  } else {
     T* buffer = workspace<T>(kWeightAux, static_cast<std::size_t>(K * O));
     matrix(buffer, K, O, O) = matrix(w, O, K, K).transpose();
-    wt = buffer;
-    wt_rs = O;
-    wt_cs = 1;
+    wt = {buffer, O, 1};
   }
   if (const Index group = images_per_group(g, threads, sizeof(T)); group > 1 && O > 0)
-    return backward_data_grouped(gx, gy, wt, wt_rs, wt_cs, bias, g, group, threads);
+    return backward_data_grouped(gx, gy, wt, bias, g, group, threads);
   for_items(g.batch * groups, threads, [&](Index item) {
     const Index n = item / groups, c0 = item % groups * cg, c1 = std::min(C, c0 + cg);
     if (c0 >= c1) return;
@@ -503,14 +750,13 @@ void backward_data_fast(T* gx, const T* gy, const T* w, const T* bias, const Con
     if (K == 0 || P == 0 || O == 0) return;
     // This group's rows of the transposed weight: [(c1 - c0) taps, O].
     const Index rows = (c1 - c0) * taps;
-    const T* wt_group = wt + c0 * taps * wt_rs;
     for (Index p0 = 0; p0 < P; p0 += pb) {
       const Index len = std::min(pb, P - p0);
       if (direct) {
-        gemm(rows, len, O, wt_group, wt_rs, wt_cs, gyn + p0, P, Index{1}, true, gxn + c0 * plane + p0, P);
+        wt.multiply(c0 * taps, rows, len, O, gyn + p0, P, true, gxn + c0 * plane + p0, P);
       } else {
         T* block = workspace<T>(kColumns, static_cast<std::size_t>(rows * len));
-        gemm(rows, len, O, wt_group, wt_rs, wt_cs, gyn + p0, P, Index{1}, false, block, len);
+        wt.multiply(c0 * taps, rows, len, O, gyn + p0, P, false, block, len);
         add_columns(block, len, gxn, g, p0, p0 + len, c0, c1);
       }
     }
@@ -547,6 +793,19 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
       gemm(O, rows, len, gyn + p0, P, Index{1}, cols, Index{1}, ld, true, acc + c0 * taps, K);
     }
   };
+  // float32 with the packed SGEMM: the columns go straight into its panels.
+  GemmKernel packed_kernel = GemmKernel::Eigen;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!direct) packed_kernel = gemm_packed_kernel(conv_tuning().gemm_kernel);
+  }
+  auto accumulate_images = [&](T* acc, Index n0, Index count, Index c0, Index c1) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed_kernel != GemmKernel::Eigen)
+        return accumulate_weight_panels(acc, x, gy, g, n0, count, c0, c1, packed_kernel);
+    }
+    if (count == 1) return accumulate(acc, n0, c0, c1);
+    accumulate_weight_grouped(acc, x, gy, g, n0, count);
+  };
   if (parts_per_image(g.batch, threads) > 1 && C > 1) {
     // Few images: split the weight gradient's columns by input channel;
     // each group goes through every image.
@@ -555,15 +814,14 @@ void backward_weight_fast(T* gw, const T* x, const T* gy, const ConvGeometry& g)
       const Index c0 = group * cg, c1 = std::min(C, c0 + cg);
       if (c0 >= c1) return;
       for (Index o = 0; o < O; ++o) std::fill(gw + o * K + c0 * taps, gw + o * K + c1 * taps, T(0));
-      for (Index n = 0; n < g.batch; ++n) accumulate(gw, n, c0, c1);
+      for (Index n = 0; n < g.batch; ++n) accumulate_images(gw, n, 1, c0, c1);
     });
     return;
   }
   // Work items: images, or groups of images with few positions each.
   const Index group = images_per_group(g, threads, sizeof(T)), items = ceil_div(g.batch, group);
   auto accumulate_item = [&](T* acc, Index item) {
-    if (group == 1) return accumulate(acc, item, 0, C);
-    accumulate_weight_grouped(acc, x, gy, g, item * group, std::min(group, g.batch - item * group));
+    accumulate_images(acc, item * group, std::min(group, g.batch - item * group), 0, C);
   };
   if (threads <= 1) {
     std::fill(gw, gw + size, T(0));

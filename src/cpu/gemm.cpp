@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
+#include <utility>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ZENGEN_GEMM_X86 1
@@ -229,50 +231,75 @@ struct Problem {
   Index ldc;
 };
 
-template <typename Kernel>
-void gemm_serial(const Problem& pr) {
+// C[m, n] = alpha A B + beta C with the operands supplied block by block:
+// a_block(ic, pc, mc, kc) returns rows [ic, ic + mc) x depth [pc, pc + kc)
+// of A packed in MR-row panels (packing them, or pointing into A packed
+// once); pack_b(pc, kc, jc, nc, dst) writes that slice of B as NR-wide
+// panels.
+template <typename Kernel, typename ABlock, typename PackB>
+void gemm_loops(Index m, Index n, Index k, float alpha, float beta_c, float* c_out, Index ldc, ABlock&& a_block,
+                PackB&& pack_b) {
   constexpr int MR = Kernel::MR, NR = Kernel::NR;
   constexpr Index KC = Kernel::KC, MC = Kernel::MC, NC = Kernel::NC;
-  PackBuffers& buffers = pack_buffers();
-  const Index nc_max = std::min(NC, (pr.n + NR - 1) / NR * NR), kc_max = std::min(KC, pr.k);
-  const Index mc_max = std::min(MC, (pr.m + MR - 1) / MR * MR);
-  float* packed_b = buffers.b.get(static_cast<std::size_t>(kc_max * nc_max));
-  float* packed_a = buffers.a.get(static_cast<std::size_t>(kc_max * mc_max));
+  const Index nc_max = std::min(NC, (n + NR - 1) / NR * NR), kc_max = std::min(KC, k);
+  float* packed_b = pack_buffers().b.get(static_cast<std::size_t>(kc_max * nc_max));
   alignas(64) float edge[MR * NR];
 
-  for (Index jc = 0; jc < pr.n; jc += NC) {
-    const Index nc = std::min(NC, pr.n - jc);
-    for (Index pc = 0; pc < pr.k; pc += KC) {
-      const Index kc = std::min(KC, pr.k - pc);
+  for (Index jc = 0; jc < n; jc += NC) {
+    const Index nc = std::min(NC, n - jc);
+    for (Index pc = 0; pc < k; pc += KC) {
+      const Index kc = std::min(KC, k - pc);
       // The first slice of k applies beta; the later ones add to it.
-      const float beta = pc == 0 ? pr.beta : 1.0f;
-      pack_b<NR>(pr.b, pc, jc, kc, nc, packed_b);
-      for (Index ic = 0; ic < pr.m; ic += MC) {
-        const Index mc = std::min(MC, pr.m - ic);
-        pack_a<MR>(pr.a, ic, pc, mc, kc, packed_a);
+      const float beta = pc == 0 ? beta_c : 1.0f;
+      pack_b(pc, kc, jc, nc, packed_b);
+      for (Index ic = 0; ic < m; ic += MC) {
+        const Index mc = std::min(MC, m - ic);
+        const float* packed_a = a_block(ic, pc, mc, kc);
         for (Index jr = 0; jr < nc; jr += NR) {
           const Index cols = std::min<Index>(NR, nc - jr);
           const float* pb = packed_b + jr * kc;
           for (Index ir = 0; ir < mc; ir += MR) {
             const Index rows = std::min<Index>(MR, mc - ir);
             const float* pa = packed_a + ir * kc;
-            float* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
+            float* c = c_out + (ic + ir) * ldc + jc + jr;
             if (rows == MR && cols == NR) {
-              Kernel::tile(kc, pa, pb, c, pr.ldc, pr.alpha, beta);
+              Kernel::tile(kc, pa, pb, c, ldc, alpha, beta);
               continue;
             }
             // An edge tile: the full tile into a buffer, then its valid part.
             Kernel::tile(kc, pa, pb, edge, NR, 1.0f, 0.0f);
             for (Index i = 0; i < rows; ++i)
               for (Index j = 0; j < cols; ++j) {
-                const float v = pr.alpha * edge[i * NR + j];
-                c[i * pr.ldc + j] = beta == 0.0f ? v : v + beta * c[i * pr.ldc + j];
+                const float v = alpha * edge[i * NR + j];
+                c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
               }
           }
         }
       }
     }
   }
+}
+
+// The packed loops with A packed block by block (pr.b unused when pack_b
+// writes B's panels itself).
+template <typename Kernel, typename PackB>
+void gemm_serial(const Problem& pr, PackB&& pack_b) {
+  constexpr int MR = Kernel::MR;
+  const Index mc_max = std::min(Kernel::MC, (pr.m + MR - 1) / MR * MR), kc_max = std::min(Kernel::KC, pr.k);
+  float* packed_a = pack_buffers().a.get(static_cast<std::size_t>(kc_max * mc_max));
+  gemm_loops<Kernel>(
+      pr.m, pr.n, pr.k, pr.alpha, pr.beta, pr.c, pr.ldc,
+      [&](Index ic, Index pc, Index mc, Index kc) {
+        pack_a<MR>(pr.a, ic, pc, mc, kc, packed_a);
+        return static_cast<const float*>(packed_a);
+      },
+      std::forward<PackB>(pack_b));
+}
+
+template <typename Kernel>
+void gemm_serial(const Problem& pr) {
+  gemm_serial<Kernel>(
+      pr, [&](Index pc, Index kc, Index jc, Index nc, float* dst) { pack_b<Kernel::NR>(pr.b, pc, jc, kc, nc, dst); });
 }
 
 // ---- threads: one rectangle of C per thread ----
@@ -450,5 +477,152 @@ void sgemm(Index m, Index n, Index k, float alpha, ConstMatrixF a, ConstMatrixF 
     default: gemm_eigen(pr, options.threads); return;
   }
 }
+
+
+// ---- A packed once ----
+//
+// Layout: the k slices of KC one after another; slice pc (starting at depth
+// pc) holds all rows as MR-row panels, so rows [ic, ic + mc) of it start at
+// pc * rows_padded + ic * kc, where gemm_loops looks for them.
+
+struct PackedAccess {
+  static std::vector<float>& data(PackedMatrixA& a) { return a.data_; }
+  static const std::vector<float>& data(const PackedMatrixA& a) { return a.data_; }
+  static void set(PackedMatrixA& a, GemmKernel kernel, Index m, Index k) {
+    a.kernel_ = kernel;
+    a.m_ = m;
+    a.k_ = k;
+  }
+};
+
+GemmKernel gemm_packed_kernel(GemmKernel kernel) {
+  if (kernel == GemmKernel::Auto) kernel = gemm_best_kernel();
+  return (kernel == GemmKernel::Avx2 || kernel == GemmKernel::Avx512) && gemm_kernel_available(kernel)
+             ? kernel
+             : GemmKernel::Eigen;
+}
+
+#if ZENGEN_GEMM_X86
+
+namespace {
+
+// Work items: (slice, chunk of kChunkPanels row panels), split over threads.
+template <typename Kernel>
+void pack_whole_a(std::vector<float>& data, Index m, Index k, ConstMatrixF a, int threads) {
+  constexpr Index kChunkRows = 8 * Kernel::MR;
+  const Index rows_padded = (m + Kernel::MR - 1) / Kernel::MR * Kernel::MR;
+  data.resize(static_cast<std::size_t>(rows_padded * k));
+  float* out = data.data();
+  const Index chunks = (m + kChunkRows - 1) / kChunkRows, slices = (k + Kernel::KC - 1) / Kernel::KC;
+  if (omp_in_parallel()) threads = 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Index item = 0; item < slices * chunks; ++item) {
+    const Index pc = item / chunks * Kernel::KC, ic = item % chunks * kChunkRows;
+    const Index kc = std::min(Kernel::KC, k - pc);
+    pack_a<Kernel::MR>(a, ic, pc, std::min(kChunkRows, m - ic), kc, out + pc * rows_padded + ic * kc);
+  }
+}
+
+template <typename Kernel, typename PackB>
+void prepacked_product(const PackedMatrixA& a, Index n, PackB&& pack_b, float beta, float* c, Index ldc) {
+  const Index m = a.rows(), k = a.depth();
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  const Index rows_padded = (m + Kernel::MR - 1) / Kernel::MR * Kernel::MR;
+  const float* packed = PackedAccess::data(a).data();
+  gemm_loops<Kernel>(
+      m, n, k, 1.0f, beta, c, ldc,
+      [&](Index ic, Index pc, Index, Index kc) { return packed + pc * rows_padded + ic * kc; },
+      std::forward<PackB>(pack_b));
+}
+
+template <typename PackB>
+void prepacked_dispatch(const PackedMatrixA& a, Index n, PackB&& pack_b, float beta, float* c, Index ldc) {
+  switch (a.kernel()) {
+    case GemmKernel::Avx2: return prepacked_product<Avx2Kernel>(a, n, pack_b, beta, c, ldc);
+    case GemmKernel::Avx512: return prepacked_product<Avx512Kernel>(a, n, pack_b, beta, c, ldc);
+    default: throw std::logic_error("sgemm_prepacked: the matrix was not packed (no packed kernel on this CPU)");
+  }
+}
+
+}  // namespace
+
+int gemm_panel_width(GemmKernel kernel) {
+  switch (gemm_packed_kernel(kernel)) {
+    case GemmKernel::Avx2: return Avx2Kernel::NR;
+    case GemmKernel::Avx512: return Avx512Kernel::NR;
+    default: return 0;
+  }
+}
+
+void pack_matrix_a(PackedMatrixA& dst, Index m, Index k, ConstMatrixF a, GemmKernel kernel, int threads) {
+  kernel = gemm_packed_kernel(kernel);
+  auto& data = PackedAccess::data(dst);
+  switch (kernel) {
+    case GemmKernel::Avx2: pack_whole_a<Avx2Kernel>(data, m, k, a, threads); break;
+    case GemmKernel::Avx512: pack_whole_a<Avx512Kernel>(data, m, k, a, threads); break;
+    default: throw std::logic_error("pack_matrix_a: no packed GEMM kernel on this CPU (use sgemm)");
+  }
+  PackedAccess::set(dst, kernel, m, k);
+}
+
+void sgemm_prepacked(const PackedMatrixA& a, Index n, PanelPacker pack_b, float beta, float* c, Index ldc) {
+  const int nr = gemm_panel_width(a.kernel());
+  prepacked_dispatch(
+      a, n, [&](Index pc, Index kc, Index jc, Index nc, float* dst) { pack_b(pc, kc, jc, nc, nr, dst); }, beta, c,
+      ldc);
+}
+
+void sgemm_prepacked(const PackedMatrixA& a, Index n, ConstMatrixF b, float beta, float* c, Index ldc) {
+  const bool wide = a.kernel() == GemmKernel::Avx512;
+  prepacked_dispatch(
+      a, n,
+      [&](Index pc, Index kc, Index jc, Index nc, float* dst) {
+        if (wide) pack_b<Avx512Kernel::NR>(b, pc, jc, kc, nc, dst);
+        else pack_b<Avx2Kernel::NR>(b, pc, jc, kc, nc, dst);
+      },
+      beta, c, ldc);
+}
+
+void sgemm_panels(Index m, Index n, Index k, ConstMatrixF a, PanelPacker pack_b, float beta, float* c, Index ldc,
+                  GemmKernel kernel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  const Problem pr{m, n, k, 1.0f, a, {nullptr, 0, 0}, beta, c, ldc};
+  kernel = gemm_packed_kernel(kernel);
+  const int nr = gemm_panel_width(kernel);
+  auto panels = [&](Index pc, Index kc, Index jc, Index nc, float* dst) { pack_b(pc, kc, jc, nc, nr, dst); };
+  switch (kernel) {
+    case GemmKernel::Avx2: return gemm_serial<Avx2Kernel>(pr, panels);
+    case GemmKernel::Avx512: return gemm_serial<Avx512Kernel>(pr, panels);
+    default: throw std::logic_error("sgemm_panels: no packed GEMM kernel on this CPU (use sgemm)");
+  }
+}
+
+#else  // no packed kernels: gemm_packed_kernel() is always Eigen
+
+int gemm_panel_width(GemmKernel) { return 0; }
+void pack_matrix_a(PackedMatrixA&, Index, Index, ConstMatrixF, GemmKernel, int) {
+  throw std::logic_error("pack_matrix_a: no packed GEMM kernel on this CPU (use sgemm)");
+}
+void sgemm_prepacked(const PackedMatrixA&, Index, PanelPacker, float, float*, Index) {
+  throw std::logic_error("sgemm_prepacked: no packed GEMM kernel on this CPU (use sgemm)");
+}
+void sgemm_prepacked(const PackedMatrixA&, Index, ConstMatrixF, float, float*, Index) {
+  throw std::logic_error("sgemm_prepacked: no packed GEMM kernel on this CPU (use sgemm)");
+}
+void sgemm_panels(Index, Index, Index, ConstMatrixF, PanelPacker, float, float*, Index, GemmKernel) {
+  throw std::logic_error("sgemm_panels: no packed GEMM kernel on this CPU (use sgemm)");
+}
+
+#endif
 
 }  // namespace zengen::cpu

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace zengen::cpu {
 
@@ -65,5 +66,71 @@ struct GemmOptions {
 /// any strides (transposed or strided views need no copy of their own).
 void sgemm(std::int64_t m, std::int64_t n, std::int64_t k, float alpha, ConstMatrixF a, ConstMatrixF b, float beta,
            float* c, std::int64_t ldc, GemmOptions options = {});
+
+// ---- for callers that reuse one operand or build the other themselves ----
+//
+// A convolution multiplies the same weight by the columns of every image:
+// packing the weight once per call (not once per image) and writing each
+// image's columns straight into the micro-kernel's panels (not into a
+// column matrix that is then packed again) removes two copies per image.
+
+/// A [m, k] packed once in a packed kernel's layout (Avx2 or Avx512), for
+/// any number of sgemm_prepacked calls on any thread. Reusing one object
+/// reuses its storage.
+class PackedMatrixA {
+ public:
+  std::int64_t rows() const { return m_; }
+  std::int64_t depth() const { return k_; }
+  GemmKernel kernel() const { return kernel_; }
+
+ private:
+  friend void pack_matrix_a(PackedMatrixA&, std::int64_t, std::int64_t, ConstMatrixF, GemmKernel, int);
+  friend struct PackedAccess;
+  GemmKernel kernel_ = GemmKernel::Eigen;
+  std::int64_t m_ = 0, k_ = 0;
+  std::vector<float> data_;
+};
+
+/// The packed kernel `kernel` stands for here (Auto: the best one), or Eigen
+/// when this CPU has none: then pack_matrix_a and sgemm_prepacked cannot be
+/// used and the caller takes sgemm.
+GemmKernel gemm_packed_kernel(GemmKernel kernel);
+/// Width of the B panels (the micro-kernel's NR) for a packed kernel.
+int gemm_panel_width(GemmKernel kernel);
+
+/// Packs A [m, k] for `kernel` (a packed kernel, see gemm_packed_kernel),
+/// split over up to `threads` threads (one inside a parallel region).
+void pack_matrix_a(PackedMatrixA& dst, std::int64_t m, std::int64_t k, ConstMatrixF a, GemmKernel kernel,
+                   int threads = 1);
+
+/// Fills rows [k0, k0 + kc) x columns [j0, j0 + nc) of B as panels `nr`
+/// columns wide, one after another: panel t holds, row by row, the nr values
+/// B[k0 + p, j0 + t nr + s] (zeros past column j0 + nc).
+class PanelPacker {
+ public:
+  template <typename F>
+  PanelPacker(F& f)  // NOLINT: a reference to a callable, like std::function_ref
+      : object_(&f), call_([](void* o, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t nc, int nr,
+                              float* dst) { (*static_cast<F*>(o))(k0, kc, j0, nc, nr, dst); }) {}
+  void operator()(std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t nc, int nr, float* dst) const {
+    call_(object_, k0, kc, j0, nc, nr, dst);
+  }
+
+ private:
+  void* object_;
+  void (*call_)(void*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, int, float*);
+};
+
+/// C[m, n] = A B + beta C on the calling thread, with A packed by
+/// pack_matrix_a and B [a.depth(), n] given panel by panel by `pack_b`.
+void sgemm_prepacked(const PackedMatrixA& a, std::int64_t n, PanelPacker pack_b, float beta, float* c,
+                     std::int64_t ldc);
+/// The same with B a strided matrix.
+void sgemm_prepacked(const PackedMatrixA& a, std::int64_t n, ConstMatrixF b, float beta, float* c,
+                     std::int64_t ldc);
+/// C[m, n] = A[m, k] B + beta C on the calling thread, A a strided matrix
+/// and B given panel by panel by `pack_b`, with a packed kernel.
+void sgemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, ConstMatrixF a, PanelPacker pack_b, float beta,
+                  float* c, std::int64_t ldc, GemmKernel kernel);
 
 }  // namespace zengen::cpu

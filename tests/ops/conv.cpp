@@ -181,6 +181,28 @@ TEST_CASE("conv: float32 through either GEMM, with patches longer than one packe
   }
 }
 
+TEST_CASE("conv: float32 columns written straight into the GEMM's panels, on wide images", "[ops][conv]") {
+  manual_seed(4);
+  // Output rows of 16 values and more, so a panel of the packed GEMM (16 or
+  // 32 columns) can lie within one output row, with strides 1, 2 and 3,
+  // dilation, padding, rows longer than a panel, and an odd last panel;
+  // alone and threaded (batch 1 then splits by positions and by channels).
+  const std::vector<cpu::ConvGeometry> cases{
+      geometry({2, 3, 5, 40}, {5, 3, 3, 3}, {.padding = {1, 1}}),
+      geometry({3, 4, 6, 70}, {7, 4, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
+      geometry({2, 2, 9, 50}, {3, 2, 3, 3}, {.stride = {1, 2}, .padding = {2, 0}, .dilation = {2, 2}}),
+      geometry({1, 5, 7, 67}, {6, 5, 2, 5}, {.stride = {2, 3}, .padding = {0, 2}}),
+      geometry({2, 3, 16, 33}, {4, 3, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
+  };
+  for (const cpu::ConvTuning& tuning : {cpu::ConvTuning{}, cpu::ConvTuning{.parallel_min_flops = 0}}) {
+    TuningScope scope(tuning);
+    for (const auto& g : cases) {
+      INFO(describe(g) << ", min flops " << tuning.parallel_min_flops);
+      compare_with_reference(g, DType::Float32, 1e-5);
+    }
+  }
+}
+
 TEST_CASE("conv: conv2d on hand-computed values", "[ops][conv]") {
   // x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], w = [[1, 2], [3, 4]]:
   //   y00 = 1*1 + 2*2 + 4*3 + 5*4 = 37    y01 = 2*1 + 3*2 + 5*3 + 6*4 = 47

@@ -58,10 +58,35 @@ struct Case {
   std::int64_t m, n, k;
 };
 
+// The entry point a product goes through: sgemm; A packed once
+// (pack_matrix_a) with B strided or written by a panel packer
+// (sgemm_prepacked); A strided with B from a panel packer (sgemm_panels).
+enum class Route { Sgemm, PrepackedA, PrepackedAPanels, Panels };
+
+const char* route_name(Route r) {
+  switch (r) {
+    case Route::Sgemm: return "sgemm";
+    case Route::PrepackedA: return "sgemm_prepacked (strided B)";
+    case Route::PrepackedAPanels: return "sgemm_prepacked (B panels)";
+    case Route::Panels: return "sgemm_panels";
+  }
+  return "?";
+}
+
+// B's panels as the PanelPacker contract asks, read from the operand.
+struct OperandPanels {
+  const Operand* b;
+  void operator()(std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t nc, int nr, float* dst) const {
+    for (std::int64_t jr = 0; jr < nc; jr += nr, dst += nr * kc)
+      for (std::int64_t p = 0; p < kc; ++p)
+        for (int t = 0; t < nr; ++t) dst[p * nr + t] = jr + t < nc ? b->at(k0 + p, j0 + jr + t) : 0.0f;
+  }
+};
+
 // Runs one product through sgemm and the reference loop and compares every
 // element with a bound scaled by the sum of |terms| it adds up.
 void check_product(cpu::GemmKernel kernel, Case s, Layout la, Layout lb, float alpha, float beta, int threads,
-                   std::mt19937& rng) {
+                   std::mt19937& rng, Route route = Route::Sgemm) {
   const Operand a = make_operand(s.m, s.k, la, rng), b = make_operand(s.k, s.n, lb, rng);
   const std::int64_t ldc = s.n + 3;  // a leading dimension wider than the row
   std::vector<float> c(static_cast<std::size_t>(s.m * ldc));
@@ -69,9 +94,28 @@ void check_product(cpu::GemmKernel kernel, Case s, Layout la, Layout lb, float a
   for (float& v : c) v = beta == 0.0f ? std::numeric_limits<float>::quiet_NaN() : dist(rng);
   const std::vector<float> c0 = c;
 
-  cpu::sgemm(s.m, s.n, s.k, alpha, a.view, b.view, beta, c.data(), ldc, {.threads = threads, .kernel = kernel});
+  OperandPanels panels{&b};
+  cpu::PackedMatrixA packed;
+  switch (route) {
+    case Route::Sgemm:
+      cpu::sgemm(s.m, s.n, s.k, alpha, a.view, b.view, beta, c.data(), ldc, {.threads = threads, .kernel = kernel});
+      break;
+    case Route::PrepackedA:
+    case Route::PrepackedAPanels:
+      REQUIRE(alpha == 1.0f);
+      cpu::pack_matrix_a(packed, s.m, s.k, a.view, kernel, threads);
+      REQUIRE(packed.rows() == s.m);
+      REQUIRE(packed.depth() == s.k);
+      if (route == Route::PrepackedA) cpu::sgemm_prepacked(packed, s.n, b.view, beta, c.data(), ldc);
+      else cpu::sgemm_prepacked(packed, s.n, panels, beta, c.data(), ldc);
+      break;
+    case Route::Panels:
+      REQUIRE(alpha == 1.0f);
+      cpu::sgemm_panels(s.m, s.n, s.k, a.view, panels, beta, c.data(), ldc, kernel);
+      break;
+  }
 
-  INFO("kernel " << cpu::gemm_kernel_name(kernel) << ", m " << s.m << " n " << s.n << " k " << s.k << ", A "
+  INFO(route_name(route) << ", kernel " << cpu::gemm_kernel_name(kernel) << ", m " << s.m << " n " << s.n << " k " << s.k << ", A "
                  << layout_name(la) << ", B " << layout_name(lb) << ", alpha " << alpha << " beta " << beta
                  << ", threads " << threads);
   std::int64_t bad = 0;
@@ -163,4 +207,31 @@ TEST_CASE("gemm: k = 0 and alpha = 0 scale C by beta only", "[gemm]") {
     cpu::sgemm(2, 2, 1, 0.0f, {a.data(), 1, 1}, {b.data(), 2, 1}, 0.0f, c.data(), 2, {.kernel = kernel});
     CHECK(c == std::vector<float>{0, 0, 0, 0});
   }
+}
+
+TEST_CASE("gemm: A packed once, and B written panel by panel by the caller", "[gemm]") {
+  std::mt19937 rng(4);
+  const Layout layouts[] = {Layout::RowMajor, Layout::Transposed, Layout::Strided};
+  for (auto kernel : kernels_here()) {
+    if (cpu::gemm_packed_kernel(kernel) == cpu::GemmKernel::Eigen) continue;  // sgemm only
+    REQUIRE(cpu::gemm_panel_width(kernel) > 0);
+    for (Route route : {Route::PrepackedA, Route::PrepackedAPanels, Route::Panels}) {
+      for (Layout la : layouts)
+        check_product(kernel, {17, 63, 65}, la, Layout::Transposed, 1.0f, 0.0f, 1, rng, route);
+      // Edge tiles, several k slices (beta applied once), two column blocks;
+      // the packing split over 2 threads.
+      for (int threads : {1, 2}) {
+        check_product(kernel, {257, 65, 520}, Layout::RowMajor, Layout::RowMajor, 1.0f, 0.5f, threads, rng, route);
+        check_product(kernel, {7, 4100, 33}, Layout::Transposed, Layout::RowMajor, 1.0f, 0.0f, threads, rng, route);
+        check_product(kernel, {1, 1, 1}, Layout::Strided, Layout::Strided, 1.0f, -1.0f, threads, rng, route);
+      }
+    }
+  }
+  // Without a packed kernel the caller must take sgemm.
+  CHECK(cpu::gemm_packed_kernel(cpu::GemmKernel::Eigen) == cpu::GemmKernel::Eigen);
+  CHECK(cpu::gemm_panel_width(cpu::GemmKernel::Eigen) == 0);
+  cpu::PackedMatrixA packed;
+  const std::vector<float> a(4, 1.0f);
+  CHECK_THROWS_WITH(cpu::pack_matrix_a(packed, 2, 2, {a.data(), 2, 1}, cpu::GemmKernel::Eigen),
+                    Catch::Matchers::Contains("no packed GEMM kernel"));
 }
