@@ -57,6 +57,40 @@ PackBuffers& pack_buffers() {
 
 // ---- packing ----
 
+#if ZENGEN_GEMM_X86
+// Six row-major rows (ld apart) of kc values into one 6-row panel: dst[p * 6
+// + i] = row i [p]. Eight columns at a time are transposed in registers
+// (an 8 x 8 transpose with two empty rows), so a column costs two stores
+// instead of six scalar ones.
+__attribute__((target("avx2"))) void pack_six_rows(const float* src, Index ld, Index kc, float* __restrict dst) {
+  Index p = 0;
+  for (; p + 8 <= kc; p += 8, dst += 48) {
+    const __m256 r0 = _mm256_loadu_ps(src + p), r1 = _mm256_loadu_ps(src + ld + p);
+    const __m256 r2 = _mm256_loadu_ps(src + 2 * ld + p), r3 = _mm256_loadu_ps(src + 3 * ld + p);
+    const __m256 r4 = _mm256_loadu_ps(src + 4 * ld + p), r5 = _mm256_loadu_ps(src + 5 * ld + p);
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    // s*: within each 128-bit lane, four rows of one column (rows 0-3), or rows 4-5 and zeros.
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, zero, 0x44), s5 = _mm256_shuffle_ps(t4, zero, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, zero, 0x44), s7 = _mm256_shuffle_ps(t5, zero, 0xEE);
+    const __m256 low[4] = {s0, s1, s2, s3}, high[4] = {s4, s5, s6, s7};
+    // Column j (j < 4) is in the low lanes, column j + 4 in the high lanes.
+    for (int j = 0; j < 4; ++j) {
+      _mm_storeu_ps(dst + 6 * j, _mm256_castps256_ps128(low[j]));
+      _mm_storel_pi(reinterpret_cast<__m64*>(dst + 6 * j + 4), _mm256_castps256_ps128(high[j]));
+      _mm_storeu_ps(dst + 6 * (j + 4), _mm256_extractf128_ps(low[j], 1));
+      _mm_storel_pi(reinterpret_cast<__m64*>(dst + 6 * (j + 4) + 4), _mm256_extractf128_ps(high[j], 1));
+    }
+  }
+  for (; p < kc; ++p, dst += 6)
+    for (int i = 0; i < 6; ++i) dst[i] = src[i * ld + p];
+}
+#endif
+
 // Rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of MR rows:
 // panel r holds, for each p, the MR values A[i0 + r MR + i, p0 + p] (zeros
 // past the last row), so the micro-kernel reads one panel front to back.
@@ -65,6 +99,14 @@ void pack_a(ConstMatrixF a, Index i0, Index p0, Index mc, Index kc, float* __res
   for (Index ir = 0; ir < mc; ir += MR, dst += MR * kc) {
     const Index rows = std::min<Index>(MR, mc - ir);
     const float* src = a.data + (i0 + ir) * a.row_stride + p0 * a.col_stride;
+#if ZENGEN_GEMM_X86
+    if constexpr (MR == 6) {  // the AVX2 kernel's panels, so the CPU has AVX2
+      if (a.col_stride == 1 && rows == MR) {
+        pack_six_rows(src, a.row_stride, kc, dst);
+        continue;
+      }
+    }
+#endif
     if (a.row_stride == 1 && rows == MR) {  // column-major (a transposed view): MR contiguous values per p
       for (Index p = 0; p < kc; ++p) {
         const float* __restrict s = src + p * a.col_stride;
