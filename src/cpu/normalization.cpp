@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "cpu/loops.hpp"
 
@@ -34,6 +36,55 @@ const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+// Small planes (BatchNorm1d's [N, C]: one value; DCGAN's 4x4 maps: 16):
+// walking one channel through the batch would read a few values from each
+// of N rows far apart and reduce them row by row. Instead each thread takes
+// a range of channels, whose values in one image are contiguous, walks the
+// batch once accumulating per (channel, position) in vectors, and reduces
+// each channel's positions at the end.
+constexpr std::int64_t kSmallPlane = 64;
+
+// Runs f(c0, c1) on each thread's range of channels.
+template <typename F>
+void for_channel_ranges(const Layout& l, F&& f) {
+  const int threads = static_cast<int>(std::min<std::int64_t>(threads_for(l.n * l.c * l.s), l.c));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::int64_t c0 = l.c * t / nt, c1 = l.c * (t + 1) / nt;
+    if (c0 < c1) f(c0, c1);
+  }
+}
+
+// Thread-local scratch vectors, reused from call to call.
+template <typename T>
+T* scratch(std::size_t slot, std::size_t count) {
+  thread_local std::vector<T> buffers[4];
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < count) b.resize(count);
+  return b.data();
+}
+
+// A channel's statistics from the sums of (x - shift) and its square over
+// its m values; writes mean, var and invstd, and returns the output's scale
+// and offset: y = (x - mean) scale + offset. (Folding the mean into the
+// offset, x scale + (offset - mean scale), would cancel when |mean| >> std.)
+template <typename T>
+struct ChannelAffine {
+  T centre, scale, offset;
+};
+template <typename T>
+ChannelAffine<T> channel_statistics(double shift, double sum, double squares, double m, double eps, const T* w,
+                                    const T* b, std::int64_t c, T* mean, T* var, T* invstd) {
+  const double centred = sum / m;
+  const double v = std::max(squares / m - centred * centred, 0.0);
+  const double mu = shift + centred, inv = 1.0 / std::sqrt(v + eps);
+  mean[c] = static_cast<T>(mu);
+  var[c] = static_cast<T>(v);
+  invstd[c] = static_cast<T>(inv);
+  return {mean[c], static_cast<T>(inv * (w ? static_cast<double>(w[c]) : 1.0)), b ? b[c] : T(0)};
+}
+
 template <typename T>
 void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const Tensor& invstd_t, const Tensor& x_t,
              const Tensor& weight_t, const Tensor& bias_t, double eps) {
@@ -46,9 +97,54 @@ void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const
   T* var = var_t.data<T>();
   T* invstd = invstd_t.data<T>();
   const double m = static_cast<double>(l.count());
+  // Sums of (x - shift) and its square, shifted by the channel's first
+  // value so that E[x^2] - E[x]^2 does not cancel when |mean| >> std.
+  if (l.s < kSmallPlane && l.n > 1) {
+    for_channel_ranges(l, [&](std::int64_t c0, std::int64_t c1) {
+      const std::int64_t width = (c1 - c0) * l.s;  // the range's values in one image
+      const auto count = static_cast<std::size_t>(width);
+      double* shift = scratch<double>(0, count);
+      double* sum = scratch<double>(1, count);
+      double* squares = scratch<double>(2, count);
+      for (std::int64_t j = 0; j < width; ++j) {
+        shift[j] = static_cast<double>(x[(c0 + j / l.s) * l.s]);
+        sum[j] = squares[j] = 0.0;
+      }
+      for (std::int64_t n = 0; n < l.n; ++n) {
+        const T* row = x + (n * l.c + c0) * l.s;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) {
+          const double d = static_cast<double>(row[j]) - shift[j];
+          sum[j] += d;
+          squares[j] += d * d;
+        }
+      }
+      T* affine = scratch<T>(3, 3 * count);  // centre, scale, offset per value
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t j0 = (c - c0) * l.s;
+        double s1 = 0.0, s2 = 0.0;
+        for (std::int64_t i = 0; i < l.s; ++i) {
+          s1 += sum[j0 + i];
+          s2 += squares[j0 + i];
+        }
+        const auto a = channel_statistics(shift[j0], s1, s2, m, eps, w, b, c, mean, var, invstd);
+        for (std::int64_t i = 0; i < l.s; ++i) {
+          affine[j0 + i] = a.centre;
+          affine[width + j0 + i] = a.scale;
+          affine[2 * width + j0 + i] = a.offset;
+        }
+      }
+      const T *centre = affine, *scale = affine + width, *offset = affine + 2 * width;
+      for (std::int64_t n = 0; n < l.n; ++n) {
+        const T* row = x + (n * l.c + c0) * l.s;
+        T* out = y + (n * l.c + c0) * l.s;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) out[j] = (row[j] - centre[j]) * scale[j] + offset[j];
+      }
+    });
+    return;
+  }
   for_channels(l, [&](std::int64_t c) {
-    // Sums of (x - shift) and its square, shifted by the channel's first
-    // value so that E[x^2] - E[x]^2 does not cancel when |mean| >> std.
     const double shift = static_cast<double>(x[c * l.s]);
     double sum = 0.0, squares = 0.0;
     for (std::int64_t n = 0; n < l.n; ++n) {
@@ -60,23 +156,29 @@ void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const
         squares += d * d;
       }
     }
-    const double centred = sum / m;
-    const double v = std::max(squares / m - centred * centred, 0.0);
-    const double mu = shift + centred, inv = 1.0 / std::sqrt(v + eps);
-    mean[c] = static_cast<T>(mu);
-    var[c] = static_cast<T>(v);
-    invstd[c] = static_cast<T>(inv);
-    // y = (x - mean) a + b, a = invstd weight. (Folding the mean into the
-    // offset, x a + (b - mean a), would cancel when |mean| >> std.)
-    const T scale = static_cast<T>(inv * (w ? static_cast<double>(w[c]) : 1.0));
-    const T offset = b ? b[c] : T(0), centre = mean[c];
+    const auto a = channel_statistics(shift, sum, squares, m, eps, w, b, c, mean, var, invstd);
     for (std::int64_t n = 0; n < l.n; ++n) {
       const T* row = x + (n * l.c + c) * l.s;
       T* out = y + (n * l.c + c) * l.s;
 #pragma omp simd
-      for (std::int64_t i = 0; i < l.s; ++i) out[i] = (row[i] - centre) * scale + offset;
+      for (std::int64_t i = 0; i < l.s; ++i) out[i] = (row[i] - a.centre) * a.scale + a.offset;
     }
   });
+}
+
+// A channel's gradient: grad_bias = sum g, grad_weight = sum g (x - mean)
+// invstd, and grad_x = g k1 + (x - mean) k2 + k3 with
+//   k1 = weight invstd, k2 = -weight invstd^3 sum_gx / M,
+//   k3 = -weight invstd sum_g / M;
+// returns (k1, k2, k3).
+template <typename T>
+std::array<T, 3> channel_gradients(double sum_g, double sum_gx, double m, const T* w, const T* invstd,
+                                   std::int64_t c, T* gw, T* gb) {
+  const double inv = static_cast<double>(invstd[c]);
+  if (gb) gb[c] = static_cast<T>(sum_g);
+  if (gw) gw[c] = static_cast<T>(sum_gx * inv);
+  const double k1 = (w ? static_cast<double>(w[c]) : 1.0) * inv;
+  return {static_cast<T>(k1), static_cast<T>(-k1 * inv * inv * sum_gx / m), static_cast<T>(-k1 * sum_g / m)};
 }
 
 template <typename T>
@@ -92,8 +194,55 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
   T* gw = gw_t.defined() ? gw_t.data<T>() : nullptr;
   T* gb = gb_t.defined() ? gb_t.data<T>() : nullptr;
   const double m = static_cast<double>(l.count());
+  if (l.s < kSmallPlane && l.n > 1) {  // as in forward
+    for_channel_ranges(l, [&](std::int64_t c0, std::int64_t c1) {
+      const std::int64_t width = (c1 - c0) * l.s;
+      const auto count = static_cast<std::size_t>(width);
+      double* sum_g = scratch<double>(0, count);
+      double* sum_gx = scratch<double>(1, count);
+      T* coef = scratch<T>(3, 4 * count);  // mean, k1, k2, k3 per value
+      T* mu = coef;
+      for (std::int64_t j = 0; j < width; ++j) {
+        mu[j] = mean[c0 + j / l.s];
+        sum_g[j] = sum_gx[j] = 0.0;
+      }
+      for (std::int64_t n = 0; n < l.n; ++n) {
+        const T* row = x + (n * l.c + c0) * l.s;
+        const T* grow = gy + (n * l.c + c0) * l.s;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) {
+          const double g = static_cast<double>(grow[j]);
+          sum_g[j] += g;
+          sum_gx[j] += g * static_cast<double>(row[j] - mu[j]);
+        }
+      }
+      T *k1 = coef + width, *k2 = coef + 2 * width, *k3 = coef + 3 * width;
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t j0 = (c - c0) * l.s;
+        double s1 = 0.0, s2 = 0.0;
+        for (std::int64_t i = 0; i < l.s; ++i) {
+          s1 += sum_g[j0 + i];
+          s2 += sum_gx[j0 + i];
+        }
+        const auto k = channel_gradients(s1, s2, m, w, invstd, c, gw, gb);
+        for (std::int64_t i = 0; i < l.s; ++i) {
+          k1[j0 + i] = k[0];
+          k2[j0 + i] = k[1];
+          k3[j0 + i] = k[2];
+        }
+      }
+      if (!gx) return;
+      for (std::int64_t n = 0; n < l.n; ++n) {
+        const T* row = x + (n * l.c + c0) * l.s;
+        const T* grow = gy + (n * l.c + c0) * l.s;
+        T* out = gx + (n * l.c + c0) * l.s;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) out[j] = grow[j] * k1[j] + (row[j] - mu[j]) * k2[j] + k3[j];
+      }
+    });
+    return;
+  }
   for_channels(l, [&](std::int64_t c) {
-    const double inv = static_cast<double>(invstd[c]);
     const T mu_t = mean[c];
     double sum_g = 0.0, sum_gx = 0.0;  // sum of g, and of g (x - mean)
     for (std::int64_t n = 0; n < l.n; ++n) {
@@ -106,22 +255,14 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
         sum_gx += g * static_cast<double>(row[i] - mu_t);
       }
     }
-    if (gb) gb[c] = static_cast<T>(sum_g);
-    if (gw) gw[c] = static_cast<T>(sum_gx * inv);
+    const auto k = channel_gradients(sum_g, sum_gx, m, w, invstd, c, gw, gb);
     if (!gx) return;
-    // grad_x = g k1 + (x - mean) k2 + k3:
-    //   k1 = weight invstd, k2 = -weight invstd^3 sum_gx / M,
-    //   k3 = -weight invstd sum_g / M.
-    const double k1 = (w ? static_cast<double>(w[c]) : 1.0) * inv;
-    const double k2 = -k1 * inv * inv * sum_gx / m;
-    const double k3 = -k1 * sum_g / m;
-    const T a = static_cast<T>(k1), b = static_cast<T>(k2), d = static_cast<T>(k3);
     for (std::int64_t n = 0; n < l.n; ++n) {
       const T* row = x + (n * l.c + c) * l.s;
       const T* grow = gy + (n * l.c + c) * l.s;
       T* out = gx + (n * l.c + c) * l.s;
 #pragma omp simd
-      for (std::int64_t i = 0; i < l.s; ++i) out[i] = grow[i] * a + (row[i] - mu_t) * b + d;
+      for (std::int64_t i = 0; i < l.s; ++i) out[i] = grow[i] * k[0] + (row[i] - mu_t) * k[1] + k[2];
     }
   });
 }

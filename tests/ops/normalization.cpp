@@ -48,10 +48,16 @@ TEST_CASE("batch_norm_training: the fused kernels match the composition", "[ops]
     INFO(dtype);
     const double tol = dtype == DType::Float32 ? 2e-5 : 1e-12;
     const TensorOptions opts{.dtype = dtype};
-    // 2-d, DCGAN-like 4-d (large enough for several threads), 3-d, and a
-    // permuted (non-contiguous) input.
-    const std::vector<Tensor> inputs = {randn({7, 5}, opts) * 2.0 + 1.0, randn({16, 8, 12, 12}, opts) * 3.0 - 2.0,
-                                        randn({3, 4, 9}, opts), randn({6, 5, 4, 3}, opts).permute({0, 3, 2, 1})};
+    // 2-d, DCGAN-like 4-d (large enough for several threads), 3-d, a
+    // permuted (non-contiguous) input, and small planes (walked batch by
+    // batch over ranges of channels) with several threads, and one image.
+    const std::vector<Tensor> inputs = {randn({7, 5}, opts) * 2.0 + 1.0,
+                                        randn({16, 8, 12, 12}, opts) * 3.0 - 2.0,
+                                        randn({3, 4, 9}, opts),
+                                        randn({6, 5, 4, 3}, opts).permute({0, 3, 2, 1}),
+                                        randn({64, 67, 4, 4}, opts) * 0.5 + 3.0,
+                                        randn({1024, 65}, opts),
+                                        randn({1, 6, 2, 3}, opts)};
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       INFO("input " << i << " " << inputs[i].shape());
       const Tensor x = inputs[i].detach().requires_grad_();
@@ -81,11 +87,15 @@ TEST_CASE("batch_norm_training: the fused kernels match the composition", "[ops]
 TEST_CASE("batch_norm_training: no cancellation when the mean dwarfs the spread", "[ops][batchnorm]") {
   // float32 values 1e4 + N(0, 1e-2): E[x^2] - E[x]^2 would lose every digit.
   manual_seed(42);
-  const Tensor x = (randn({64, 3, 8, 8}) * 0.01 + 1e4).detach();
-  const BatchNormOutput r = batch_norm_training(x, Tensor(), Tensor(), 1e-10);  // eps far below var (1e-4)
-  const Tensor x64 = x.to(DType::Float64);
-  require_values(r.var.to(DType::Float64), {3}, var(x64, {0, 2, 3}, false).to_vector<double>(), 1e-3);
-  require_values(var(r.output.to(DType::Float64), {0, 2, 3}, false), {3}, {1, 1, 1}, 1e-3);
+  // 8x8 planes (walked channel by channel) and 2x2 ones (walked batch by batch).
+  for (const std::int64_t side : {8, 2}) {
+    INFO("planes " << side << "x" << side);
+    const Tensor x = (randn({64, 3, side, side}) * 0.01 + 1e4).detach();
+    const BatchNormOutput r = batch_norm_training(x, Tensor(), Tensor(), 1e-10);  // eps far below var (1e-4)
+    const Tensor x64 = x.to(DType::Float64);
+    require_values(r.var.to(DType::Float64), {3}, var(x64, {0, 2, 3}, false).to_vector<double>(), 1e-3);
+    require_values(var(r.output.to(DType::Float64), {0, 2, 3}, false), {3}, {1, 1, 1}, 1e-3);
+  }
 }
 
 ZENGEN_GRADCHECKED(batch_norm_training);
