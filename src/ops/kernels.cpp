@@ -13,6 +13,7 @@
 #include "elementwise.hpp"
 #include "loss.hpp"
 #include "matmul.hpp"
+#include "normalization.hpp"
 #include "optim.hpp"
 #include "random.hpp"
 #include "reduction.hpp"
@@ -205,6 +206,16 @@ void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tenso
   check_devices("gaussian_kl backward", mu, {&gmu, &glv, &grad_out, &logvar});
   cuda::gaussian_kl_backward(ref(gmu), ref(glv), ref(grad_out), scale, ref(mu), ref(logvar));
 }
+void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
+                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  check_devices("batch_norm", x, {&y, &mean, &var, &invstd, &weight, &bias});
+  cuda::batch_norm_forward(ref(y), ref(mean), ref(var), ref(invstd), ref(x), ref(weight), ref(bias), eps);
+}
+void cuda_batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& gy, const Tensor& x,
+                              const Tensor& weight, const Tensor& mean, const Tensor& invstd) {
+  check_devices("batch_norm backward", x, {&gx, &gw, &gb, &gy, &weight, &mean, &invstd});
+  cuda::batch_norm_backward(ref(gx), ref(gw), ref(gb), ref(gy), ref(x), ref(weight), ref(mean), ref(invstd));
+}
 #else
 namespace {
 [[noreturn]] void no_cuda(const char* op) {
@@ -221,6 +232,14 @@ void cuda_pointwise_loss_backward(cpu::PointwiseLoss, const Tensor&, const Tenso
 void cuda_gaussian_kl(const Tensor&, const Tensor&, const Tensor&, bool, double) { no_cuda("gaussian_kl"); }
 void cuda_gaussian_kl_backward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&, const Tensor&) {
   no_cuda("gaussian_kl backward");
+}
+void cuda_batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                             const Tensor&, double) {
+  no_cuda("batch_norm");
+}
+void cuda_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                              const Tensor&, const Tensor&) {
+  no_cuda("batch_norm backward");
 }
 #endif
 

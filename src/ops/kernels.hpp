@@ -58,6 +58,12 @@ void cuda_gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar,
 void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tensor& grad_out, double scale,
                                const Tensor& mu, const Tensor& logvar);
 
+// ---- batch normalisation on CUDA (the CPU path calls src/cpu/normalization.hpp) ----
+void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
+                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+void cuda_batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& gy, const Tensor& x,
+                              const Tensor& weight, const Tensor& mean, const Tensor& invstd);
+
 // ---- random (contiguous floating out) ----
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high);
 void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, double mean, double std);

@@ -1,6 +1,6 @@
-// batch_norm_training: checks, the fused CPU kernels (src/cpu/normalization.cpp)
-// and the gradient. On a CUDA device, and for the gradient under
-// create_graph, the same computation is written with zengen ops, which
+// batch_norm_training: checks, the fused kernels (src/cpu/normalization.cpp,
+// cuda/normalization.cu) and the gradient. For the gradient under
+// create_graph the same computation is written with zengen ops, which
 // autograd differentiates.
 #include "zengen/ops/normalization.hpp"
 
@@ -8,6 +8,7 @@
 
 #include "cpu/normalization.hpp"
 #include "ops/common.hpp"
+#include "ops/kernels.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
@@ -31,21 +32,17 @@ Shape parameter_shape(const Tensor& x) {
   return shape;
 }
 
-// The op written with ops: the output (recorded by those ops) and the
-// statistics ([1, C, 1, ...], recorded too).
-struct Composed {
-  Tensor output, mean, var;
+// x normalised with ops (recorded), and its variance ([1, C, 1, ...]).
+struct Normalised {
+  Tensor output, var;
 };
-Composed composed(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+Normalised normalised(const Tensor& x, double eps) {
   const auto dims = statistic_dims(x);
-  const Shape shape = parameter_shape(x);
-  Composed c;
-  c.mean = mean(x, dims, /*keepdim=*/true);
-  c.var = var(x, dims, /*unbiased=*/false, /*keepdim=*/true);
-  c.output = div(sub(x, c.mean), sqrt(add(c.var, eps)));
-  if (weight.defined()) c.output = mul(c.output, reshape(weight, shape));
-  if (bias.defined()) c.output = add(c.output, reshape(bias, shape));
-  return c;
+  Normalised r;
+  const Tensor mu = mean(x, dims, /*keepdim=*/true);
+  r.var = var(x, dims, /*unbiased=*/false, /*keepdim=*/true);
+  r.output = div(sub(x, mu), sqrt(add(r.var, eps)));
+  return r;
 }
 
 Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -58,7 +55,7 @@ Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight
     const auto dims = statistic_dims(x);
     const Shape shape = parameter_shape(x);
     const double count = static_cast<double>(x.numel() / x.size(1));
-    const Composed c = composed(x, Tensor(), Tensor(), eps);  // c.output: x normalised
+    const Normalised c = normalised(x, eps);
     const Tensor inv = pow(add(c.var, eps), -0.5);
     const Tensor sum_g = sum(g, dims, /*keepdim=*/true);
     const Tensor sum_g_xhat = sum(mul(g, c.output), dims, /*keepdim=*/true);
@@ -75,7 +72,10 @@ Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight
   Tensor gx = need_x ? empty_as(x, x.shape()) : Tensor();
   Tensor gw = need_w ? empty_as(x, weight.shape()) : Tensor();
   Tensor gb = need_b ? empty_as(x, bias.shape()) : Tensor();
-  cpu::batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
+  if (x.device().is_cuda())
+    kernels::cuda_batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
+  else
+    cpu::batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
   return Grads{gx, gw, gb};
 }
 
@@ -96,14 +96,12 @@ BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight, const
                x.shape());
   ZENGEN_CHECK(eps > 0.0, ValueError, op, ": eps must be positive, got ", eps);
 
-  if (x.device().is_cuda()) {  // no fused CUDA kernel yet: the ops' kernels
-    const Composed c = composed(x, weight, bias, eps);
-    NoGradGuard no_grad;
-    return {c.output, reshape(c.mean, {channels}).detach(), reshape(c.var, {channels}).detach()};
-  }
   Tensor y = empty_as(x, x.shape());
   const Tensor mean = empty_as(x, {channels}), var = empty_as(x, {channels}), invstd = empty_as(x, {channels});
-  cpu::batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
+  if (x.device().is_cuda())
+    kernels::cuda_batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
+  else
+    cpu::batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
   y = record(op, y, {&x, &weight, &bias}, [x, weight, bias, mean, invstd, eps](const Tensor& g) {
     return batch_norm_backward(g, x, weight, bias, mean, invstd, eps);
   });

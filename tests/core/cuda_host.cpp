@@ -15,6 +15,7 @@
 #include "elementwise.hpp"
 #include "loss.hpp"
 #include "matmul.hpp"
+#include "normalization.hpp"
 #include "optim.hpp"
 #include "reduction.hpp"
 #endif
@@ -161,6 +162,20 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   // optimizers: state must match the parameter.
   const zengen::optim::functors::AdamScalars s;
   CHECK_THROWS_AS(zc::adam_update(a, a, a, wrong, none, s), zengen::ShapeError);
+
+  // batch_norm: per-channel operands of C values, the input's dtype, eps > 0.
+  const auto channels = ref({3}), x = ref({4, 3, 5}), y = ref({4, 3, 5});
+  m = message_of([&] { zc::batch_norm_forward(y, channels, channels, ref({2}), x, none, none, 1e-5); });
+  CHECK(m.find("batch_norm") != std::string::npos);
+  CHECK(m.find("invstd") != std::string::npos);
+  CHECK(m.find("3 channels") != std::string::npos);
+  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, ref({3}, DType::Float64), none, 1e-5),
+                  zengen::DTypeError);
+  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, none, none, 0.0), zengen::ValueError);
+  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, ref({4}), none, none, 1e-5),
+                  zengen::ShapeError);  // [N] has no channels
+  CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, channels, channels),
+                  zengen::ShapeError);  // grad_input must have the input's shape
 }
 #endif
 

@@ -156,6 +156,48 @@ TEST_CASE("cuda training: batch_norm forward, backward and running statistics ma
   require_match(cpu_bn.running_var, gpu_bn.running_var, 1e-5);
 }
 
+TEST_CASE("cuda training: the fused batch_norm_training kernels match the CPU's", "[cuda][batchnorm]") {
+  // BatchNorm1d's [N, C], 4x4-like small planes with many channels, a long
+  // channel (many values per block), float64, with and without the affine
+  // parameters; outputs poisoned so an unwritten element shows as NaN.
+  manual_seed(11);
+  const std::vector<Shape> shapes{{64, 7}, {16, 130, 2, 2}, {2, 5, 40, 41}, {3, 4, 9}};
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (const Shape& shape : shapes)
+      for (int affine = 0; affine < 2; ++affine) {
+        INFO(dtype << " " << shape << " affine " << affine);
+        const std::int64_t c = shape[1];
+        const Tensor x = (randf(shape) * 3.0 + 1.0).to(dtype).detach();
+        const Tensor w = affine ? (rand({c}) + 0.5).to(dtype).detach() : Tensor();
+        const Tensor b = affine ? randf({c}).to(dtype).detach() : Tensor();
+        const Tensor g = randf(shape).to(dtype);
+        const Tensor xc = x.clone().requires_grad_(), xg = x.to(kGpu).detach().requires_grad_();
+        const Tensor wc = affine ? w.clone().requires_grad_() : Tensor();
+        const Tensor wg = affine ? w.to(kGpu).detach().requires_grad_() : Tensor();
+        const Tensor bc = affine ? b.clone().requires_grad_() : Tensor();
+        const Tensor bg = affine ? b.to(kGpu).detach().requires_grad_() : Tensor();
+        poison(x.numel(), dtype);
+        const BatchNormOutput rc = batch_norm_training(xc, wc, bc, 1e-5), rg = batch_norm_training(xg, wg, bg, 1e-5);
+        const double tol = dtype == DType::Float32 ? 1e-4 : 1e-10;
+        require_match(rc.output.detach(), rg.output.detach(), tol);
+        require_match(rc.mean, rg.mean, tol);
+        require_match(rc.var, rg.var, tol);
+        (rc.output * g).sum().backward();
+        (rg.output * g.to(kGpu)).sum().backward();
+        require_match(xc.grad(), xg.grad(), tol);
+        if (affine) {
+          require_match(wc.grad(), wg.grad(), tol);
+          require_match(bc.grad(), bg.grad(), tol);
+        }
+      }
+  // A mean far above the spread: the shifted sums keep the variance.
+  const Tensor x = (randn({64, 3, 4, 4}) * 0.01 + 1e4).detach();
+  const BatchNormOutput rc = batch_norm_training(x, Tensor(), Tensor(), 1e-10);
+  const BatchNormOutput rg = batch_norm_training(x.to(kGpu), Tensor(), Tensor(), 1e-10);
+  require_match(rc.var, rg.var, 1e-3);
+  require_match(rc.output, rg.output, 1e-3);
+}
+
 TEST_CASE("cuda training: MLP-GAN steps on the GPU follow the CPU's", "[cuda][gan]") {
   auto make = [] {
     return models::GAN(models::mlp_generator({.nz = 3, .hidden = 16, .out_features = 2, .layers = 2}),
