@@ -16,9 +16,14 @@
 // GEMM multiplies it with the weight seen as [O, C kh kw]; the
 // backward-data direction multiplies by the transposed weight and scatters
 // the columns back (col2im). The GEMM is zengen's packed SGEMM for float32
-// (cpu/gemm.hpp; it reads the transposed weight and the transposed columns
-// of backward-weight in place) and Eigen's for float64. A 1x1 kernel with stride 1 and no padding uses
-// the input itself as the column matrix. Each call opens at most one OpenMP
+// (cpu/gemm.hpp) and Eigen's for float64. With the packed SGEMM, float32
+// never builds a column matrix: the weight (forward) or the transposed
+// weight (backward-data) is packed into the micro-kernel's layout once per
+// call, and the columns (forward) or transposed columns (backward-weight)
+// are written from the padded input straight into the micro-kernel's
+// panels, one copy instead of im2col plus the GEMM's own packing. A 1x1
+// kernel with stride 1 and no padding uses the input itself as the column
+// matrix. Each call opens at most one OpenMP
 // parallel region: large batches split over images, smaller ones also split
 // each image (forward by blocks of output positions, the backward
 // directions by groups of input channels), and every GEMM runs single-
