@@ -36,12 +36,7 @@ inline void check_same(const Tensor& a, const Tensor& b, const char* op) {
 
 /// check_same, for ops that run on the CPU only (no CUDA kernel yet).
 inline void check_pair(const Tensor& a, const Tensor& b, const char* op) {
-  check_floating(a, op);
-  check_floating(b, op);
-  ZENGEN_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtypes differ (", a.dtype(), " and ", b.dtype(),
-               "); convert one with .to(dtype)");
-  ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
-               " and ", b.device(), ")");
+  check_same(a, b, op);
   check_cpu(a, op);
 }
 

@@ -52,12 +52,7 @@ void check_params(const char* op, const Conv2dParams& p, bool transposed) {
 // Both floating, same dtype, same device; on a CUDA device float32 only
 // (the CUDA kernels' dtype).
 void check_conv_pair(const Tensor& a, const Tensor& b, const char* op) {
-  check_floating(a, op);
-  check_floating(b, op);
-  ZENGEN_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtypes differ (", a.dtype(), " and ", b.dtype(),
-               "); convert one with .to(dtype)");
-  ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
-               " and ", b.device(), ")");
+  check_same(a, b, op);
   if (a.device().is_cuda())
     ZENGEN_CHECK(a.dtype() == DType::Float32, DTypeError, op, ": on ", a.device(),
                  " only float32 is supported, got ", a.dtype(), " of shape ", a.shape());
