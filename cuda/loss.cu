@@ -116,15 +116,6 @@ const char* name_of(PointwiseLoss kind) {
   return "loss";
 }
 
-/// x's companions: same device, dtype and shape, contiguous.
-void check_like(const char* op, const char* name, const TensorRef& r, const TensorRef& x) {
-  validate::operand(op, name, r);
-  validate::same_device(op, x, r, name);
-  validate::dtype_is(op, name, r, x.dtype);
-  validate::same_shape(op, name, r, x);
-  validate::contiguous(op, name, r);
-}
-
 void check_input(const char* op, const TensorRef& x) {
   validate::operand(op, "input", x);
   validate::floating(op, "input", x);
@@ -151,8 +142,8 @@ void pointwise_loss(PointwiseLoss kind, const TensorRef& out, const TensorRef& x
                     const TensorRef& w, bool reduce, double scale) {
   const char* op = name_of(kind);
   check_input(op, x);
-  check_like(op, "target", t, x);
-  if (w.data) check_like(op, "weight", w, x);
+  validate::like(op, "target", t, x);
+  if (w.data) validate::like(op, "weight", w, x);
   validate::operand(op, "output", out);
   validate::same_device(op, x, out, "output");
   validate::dtype_is(op, "output", out, x.dtype);
@@ -160,7 +151,7 @@ void pointwise_loss(PointwiseLoss kind, const TensorRef& out, const TensorRef& x
     ZENGEN_CHECK(out.numel() == 1, ShapeError, "cuda ", op, ": a reduced output holds one value, got shape ",
                  out.shape_str());
   else
-    check_like(op, "output", out, x);
+    validate::like(op, "output", out, x);
   const std::int64_t n = x.numel();
   DeviceScope scope(x.device);
   dispatch_float(x.dtype, op, [&]<typename T>() {
@@ -183,10 +174,10 @@ void pointwise_loss_backward(PointwiseLoss kind, const TensorRef& grad_x, const 
                              const TensorRef& w) {
   const char* op = name_of(kind);
   check_input(op, x);
-  check_like(op, "target", t, x);
-  if (w.data) check_like(op, "weight", w, x);
-  if (grad_x.data) check_like(op, "grad_input", grad_x, x);
-  if (grad_t.data) check_like(op, "grad_target", grad_t, x);
+  validate::like(op, "target", t, x);
+  if (w.data) validate::like(op, "weight", w, x);
+  if (grad_x.data) validate::like(op, "grad_input", grad_x, x);
+  if (grad_t.data) validate::like(op, "grad_target", grad_t, x);
   const std::int64_t n = x.numel();
   check_grad(op, grad_out, x, n);
   if (n == 0 || (!grad_x.data && !grad_t.data)) return;
@@ -204,7 +195,7 @@ void pointwise_loss_backward(PointwiseLoss kind, const TensorRef& grad_x, const 
 void gaussian_kl(const TensorRef& out, const TensorRef& mu, const TensorRef& logvar, bool reduce, double scale) {
   const char* op = "gaussian_kl";
   check_input(op, mu);
-  check_like(op, "logvar", logvar, mu);
+  validate::like(op, "logvar", logvar, mu);
   ZENGEN_CHECK(mu.ndim >= 1, ShapeError, "cuda gaussian_kl: expected [..., D] inputs, got a 0-d tensor");
   const std::int64_t D = mu.sizes[mu.ndim - 1];
   std::int64_t rows = 1;  // the leading dims (rows of D == 0 terms sum to 0)
@@ -229,9 +220,9 @@ void gaussian_kl_backward(const TensorRef& grad_mu, const TensorRef& grad_logvar
                           double scale, const TensorRef& mu, const TensorRef& logvar) {
   const char* op = "gaussian_kl";
   check_input(op, mu);
-  check_like(op, "logvar", logvar, mu);
-  if (grad_mu.data) check_like(op, "grad_mu", grad_mu, mu);
-  if (grad_logvar.data) check_like(op, "grad_logvar", grad_logvar, mu);
+  validate::like(op, "logvar", logvar, mu);
+  if (grad_mu.data) validate::like(op, "grad_mu", grad_mu, mu);
+  if (grad_logvar.data) validate::like(op, "grad_logvar", grad_logvar, mu);
   ZENGEN_CHECK(mu.ndim >= 1, ShapeError, "cuda gaussian_kl: expected [..., D] inputs, got a 0-d tensor");
   const std::int64_t n = mu.numel(), D = mu.sizes[mu.ndim - 1];
   check_grad(op, grad_out, mu, D == 0 ? 0 : n / D);  // (n == 0 returns below)

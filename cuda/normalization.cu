@@ -126,22 +126,13 @@ void check_channels(const char* op, const char* name, const TensorRef& t, const 
                channels, " channels");
 }
 
-/// Operands of x's shape, contiguous, x's dtype and device.
-void check_like(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
-  validate::operand(op, name, t);
-  validate::same_device(op, x, t, name);
-  validate::dtype_is(op, name, t, x.dtype);
-  validate::same_shape(op, name, t, x);
-  validate::contiguous(op, name, t);
-}
-
 }  // namespace
 
 void batch_norm_forward(const TensorRef& y, const TensorRef& mean, const TensorRef& var, const TensorRef& invstd,
                         const TensorRef& x, const TensorRef& weight, const TensorRef& bias, double eps) {
   const char* op = "batch_norm";
   const Layout l = check_input(op, x);
-  check_like(op, "output", y, x);
+  validate::like(op, "output", y, x);
   check_channels(op, "mean", mean, x, l.c);
   check_channels(op, "var", var, x, l.c);
   check_channels(op, "invstd", invstd, x, l.c);
@@ -169,8 +160,8 @@ void batch_norm_backward(const TensorRef& grad_x, const TensorRef& grad_weight, 
                          const TensorRef& invstd) {
   const char* op = "batch_norm backward";
   const Layout l = check_input(op, x);
-  check_like(op, "grad_output", grad_y, x);
-  if (grad_x.data) check_like(op, "grad_input", grad_x, x);
+  validate::like(op, "grad_output", grad_y, x);
+  if (grad_x.data) validate::like(op, "grad_input", grad_x, x);
   check_channels(op, "mean", mean, x, l.c);
   check_channels(op, "invstd", invstd, x, l.c);
   if (weight.data) check_channels(op, "weight", weight, x, l.c);

@@ -73,19 +73,11 @@ __global__ void abs_max(std::int64_t n, const T* g, double* partial) {
   }
 }
 
-void check_state(const char* op, const char* name, const TensorRef& r, const TensorRef& p) {
-  validate::operand(op, name, r);
-  validate::same_device(op, p, r, name);
-  validate::dtype_is(op, name, r, p.dtype);
-  validate::same_shape(op, name, r, p);
-  validate::contiguous(op, name, r);
-}
-
 void check_param(const char* op, const TensorRef& p, const TensorRef& g) {
   validate::operand(op, "param", p);
   validate::floating(op, "param", p);
   validate::contiguous(op, "param", p);
-  check_state(op, "grad", g, p);
+  validate::like(op, "grad", g, p);
 }
 
 }  // namespace
@@ -93,7 +85,7 @@ void check_param(const char* op, const TensorRef& p, const TensorRef& g) {
 void sgd_update(const TensorRef& param, const TensorRef& grad, const TensorRef& momentum_buffer,
                 const of::SGDScalars& scalars, bool first) {
   check_param("SGD", param, grad);
-  if (momentum_buffer.data) check_state("SGD", "momentum_buffer", momentum_buffer, param);
+  if (momentum_buffer.data) validate::like("SGD", "momentum_buffer", momentum_buffer, param);
   const std::int64_t n = param.numel();
   if (n == 0) return;
   DeviceScope scope(param.device);
@@ -108,9 +100,9 @@ void sgd_update(const TensorRef& param, const TensorRef& grad, const TensorRef& 
 void adam_update(const TensorRef& param, const TensorRef& grad, const TensorRef& exp_avg, const TensorRef& exp_avg_sq,
                  const TensorRef& max_exp_avg_sq, const of::AdamScalars& scalars) {
   check_param("Adam", param, grad);
-  check_state("Adam", "exp_avg", exp_avg, param);
-  check_state("Adam", "exp_avg_sq", exp_avg_sq, param);
-  if (max_exp_avg_sq.data) check_state("Adam", "max_exp_avg_sq", max_exp_avg_sq, param);
+  validate::like("Adam", "exp_avg", exp_avg, param);
+  validate::like("Adam", "exp_avg_sq", exp_avg_sq, param);
+  if (max_exp_avg_sq.data) validate::like("Adam", "max_exp_avg_sq", max_exp_avg_sq, param);
   const std::int64_t n = param.numel();
   if (n == 0) return;
   DeviceScope scope(param.device);

@@ -59,6 +59,16 @@ inline void contiguous(const char* op, const char* name, const TensorRef& t) {
                " must be contiguous");
 }
 
+/// A companion of x (a target, a gradient, an optimizer state): defined, on
+/// x's device, of x's dtype and shape, contiguous.
+inline void like(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
+  operand(op, name, t);
+  same_device(op, x, t, name);
+  dtype_is(op, name, t, x.dtype);
+  same_shape(op, name, t, x);
+  contiguous(op, name, t);
+}
+
 /// The usual element-wise output: defined, floating or `dtype`, and every
 /// input on its device and broadcastable to it.
 inline void elementwise(const char* op, const TensorRef& out, std::initializer_list<const TensorRef*> inputs) {

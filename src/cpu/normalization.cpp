@@ -56,6 +56,19 @@ void for_channel_ranges(const Layout& l, F&& f) {
   }
 }
 
+// The sums over positions [j0, j0 + count) of two per-position partial sums.
+struct PairSum {
+  double a = 0.0, b = 0.0;
+};
+PairSum sum_positions(const double* a, const double* b, std::int64_t j0, std::int64_t count) {
+  PairSum r;
+  for (std::int64_t i = j0; i < j0 + count; ++i) {
+    r.a += a[i];
+    r.b += b[i];
+  }
+  return r;
+}
+
 // Thread-local scratch vectors, reused from call to call.
 template <typename T>
 T* scratch(std::size_t slot, std::size_t count) {
@@ -122,12 +135,8 @@ void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const
       T* affine = scratch<T>(3, 3 * count);  // centre, scale, offset per value
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t j0 = (c - c0) * l.s;
-        double s1 = 0.0, s2 = 0.0;
-        for (std::int64_t i = 0; i < l.s; ++i) {
-          s1 += sum[j0 + i];
-          s2 += squares[j0 + i];
-        }
-        const auto a = channel_statistics(shift[j0], s1, s2, m, eps, w, b, c, mean, var, invstd);
+        const PairSum sums = sum_positions(sum, squares, j0, l.s);
+        const auto a = channel_statistics(shift[j0], sums.a, sums.b, m, eps, w, b, c, mean, var, invstd);
         for (std::int64_t i = 0; i < l.s; ++i) {
           affine[j0 + i] = a.centre;
           affine[width + j0 + i] = a.scale;
@@ -219,12 +228,8 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
       T *k1 = coef + width, *k2 = coef + 2 * width, *k3 = coef + 3 * width;
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t j0 = (c - c0) * l.s;
-        double s1 = 0.0, s2 = 0.0;
-        for (std::int64_t i = 0; i < l.s; ++i) {
-          s1 += sum_g[j0 + i];
-          s2 += sum_gx[j0 + i];
-        }
-        const auto k = channel_gradients(s1, s2, m, w, invstd, c, gw, gb);
+        const PairSum sums = sum_positions(sum_g, sum_gx, j0, l.s);
+        const auto k = channel_gradients(sums.a, sums.b, m, w, invstd, c, gw, gb);
         for (std::int64_t i = 0; i < l.s; ++i) {
           k1[j0 + i] = k[0];
           k2[j0 + i] = k[1];
