@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "cli_common.hpp"
+
 namespace zg = zengen;
 namespace fs = std::filesystem;
 
@@ -276,14 +278,9 @@ int run(Config cfg, bool dataset_given) {
                          std::to_string(cfg.size));
   if (cfg.size != 28 && cfg.size != 32 && cfg.size != 64)
     throw zg::ValueError("--size must be 28, 32 or 64 (the DCGAN layouts), got " + std::to_string(cfg.size));
-  if (!fs::is_directory(cfg.data)) {
-    const char* skip = std::getenv("ZENGEN_SKIP_MISSING_DATA");
-    if (skip && std::string(skip) == "1") {
-      std::printf("dcgan_train: no data folder %s: skipped (ZENGEN_SKIP_MISSING_DATA=1)\n", cfg.data.c_str());
-      return 77;
-    }
-    throw zg::IOError("no data folder " + cfg.data + " (scripts/fetch-data.sh downloads Fashion-MNIST, MNIST and the emoji)");
-  }
+  if (const int skipped = zengen_examples::check_data_folder(
+          "dcgan_train", cfg.data, "scripts/fetch-data.sh downloads Fashion-MNIST, MNIST and the emoji"))
+    return skipped;
   zg::train::ensure_writable_dir(cfg.out);  // before minutes of loading and training
 
   zg::manual_seed(cfg.seed);
@@ -366,11 +363,5 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    return run(cfg, dataset->count() > 0);
-  } catch (const zg::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "dcgan_train: %s\n", e.what());
-    return 1;
-  }
+  return zengen_examples::run_reporting_errors("dcgan_train", [&] { return run(cfg, dataset->count() > 0); });
 }

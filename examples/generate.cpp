@@ -22,6 +22,8 @@
 #include <map>
 #include <string>
 
+#include "cli_common.hpp"
+
 namespace zg = zengen;
 namespace fs = std::filesystem;
 
@@ -146,11 +148,5 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out, "the grid's path (--grid) or a folder for the images")->capture_default_str();
   app.add_flag("--no-ema", cfg.no_ema, "DCGAN: use the trained weights, not their moving average");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return run(cfg);
-  } catch (const zg::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "generate: %s\n", e.what());
-    return 1;
-  }
+  return zengen_examples::run_reporting_errors("generate", [&] { return run(cfg); });
 }

@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "cli_common.hpp"
+
 namespace zg = zengen;
 namespace fs = std::filesystem;
 
@@ -248,14 +250,9 @@ int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const 
 }
 
 int run(const Config& cfg) {
-  if (!fs::is_directory(cfg.data)) {
-    const char* skip = std::getenv("ZENGEN_SKIP_MISSING_DATA");
-    if (skip && std::string(skip) == "1") {
-      std::printf("vae_train: no data folder %s: skipped (ZENGEN_SKIP_MISSING_DATA=1)\n", cfg.data.c_str());
-      return 77;
-    }
-    throw zg::IOError("no data folder " + cfg.data + " (scripts/fetch-data.sh downloads MNIST and Fashion-MNIST)");
-  }
+  if (const int skipped = zengen_examples::check_data_folder(
+          "vae_train", cfg.data, "scripts/fetch-data.sh downloads MNIST and Fashion-MNIST"))
+    return skipped;
   zg::train::ensure_writable_dir(cfg.out);  // before loading and training
 
   zg::manual_seed(cfg.seed);
@@ -321,11 +318,5 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    return run(cfg);
-  } catch (const zg::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "vae_train: %s\n", e.what());
-    return 1;
-  }
+  return zengen_examples::run_reporting_errors("vae_train", [&] { return run(cfg); });
 }
