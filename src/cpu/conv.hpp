@@ -80,9 +80,10 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, cons
 
 /// Knobs of the fast path (global; tests change them to reach every branch).
 struct ConvTuning {
-  /// Bytes of one thread's column block (the im2col workspace): an image's
-  /// output positions are split into blocks of at most this size (but at
-  /// least 16 positions).
+  /// Bytes of one thread's column block (the im2col workspace of float64
+  /// and of the Eigen path; float32 on the packed GEMM builds no column
+  /// block): an image's output positions are split into blocks of at most
+  /// this size (but at least 16 positions).
   std::size_t col_block_bytes = std::size_t{4} << 20;
   /// Calls with fewer flops than this run on one thread (about 0.3 ms on
   /// one core): for them a fork/join gains little, and on a machine shared
