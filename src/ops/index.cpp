@@ -37,8 +37,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[d] = static_cast<std::int64_t>(idx.size());
   Tensor out = empty_as(x, shape);
-  for (std::size_t i = 0; i < idx.size(); ++i)
-    kernels::copy(out.detach().select(d, static_cast<std::int64_t>(i)), x.detach().select(d, idx[i]));
+  kernels::index_select(out, dense(x), d, idx);
   return record("index_select", out, {&x}, [d, index, in_shape = x.shape(), x_dtype = x.dtype(),
                                             x_device = x.device()](const Tensor& g) {
     const Tensor zero = Tensor::empty(in_shape, {.dtype = x_dtype, .device = x_device}).zero_();
@@ -54,12 +53,8 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
   expected[d] = static_cast<std::int64_t>(idx.size());
   ZENGEN_CHECK(source.shape() == expected, ShapeError, "index_add: source has shape ", source.shape(), ", expected ",
                expected, " for x ", x.shape(), " and ", idx.size(), " indices along dim ", dim);
-  Tensor out = x.detach().clone();
-  for (std::size_t i = 0; i < idx.size(); ++i) {
-    Tensor target = out.select(d, idx[i]);
-    Tensor sum = target + source.detach().select(d, static_cast<std::int64_t>(i));
-    kernels::copy(target, sum);
-  }
+  Tensor out = x.detach().clone();  // contiguous
+  kernels::index_add_(out, d, idx, dense(source.detach()));
   return record("index_add", out, {&x, &source}, [d, index](const Tensor& g) {
     return Grads{g, index_select(g, d, index)};
   });

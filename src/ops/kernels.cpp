@@ -3,14 +3,18 @@
 #include "ops/kernels.hpp"
 
 #include "cpu/copy.hpp"
+#include "cpu/index.hpp"
 #include "cpu/matmul.hpp"
 #include "cpu/optim.hpp"
 #include "cpu/random.hpp"
 #include "cpu/reduction.hpp"
+#include "zengen/autograd/grad_mode.hpp"
+#include "zengen/ops/factory.hpp"
 
 #ifdef ZENGEN_WITH_CUDA
 // cuda/*.hpp: plain C++ declarations of the launchers, no CUDA header.
 #include "elementwise.hpp"
+#include "index.hpp"
 #include "loss.hpp"
 #include "matmul.hpp"
 #include "normalization.hpp"
@@ -242,6 +246,28 @@ void cuda_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const
   no_cuda("batch_norm backward");
 }
 #endif
+
+#ifdef ZENGEN_WITH_CUDA
+namespace {
+// The checked, wrapped indices on `device`, for a CUDA launcher.
+Tensor device_index(const std::vector<std::int64_t>& idx, Device device) {
+  NoGradGuard no_grad;
+  return from_vector(idx, {static_cast<std::int64_t>(idx.size())}).to(device);
+}
+}  // namespace
+#endif
+
+void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& idx) {
+  check_devices("index_select", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::index_select(ref(out), ref(x), static_cast<int>(dim), ref(device_index(idx, out.device()))));
+  cpu::index_select(out, x, dim, idx);
+}
+
+void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int64_t>& idx, const Tensor& source) {
+  check_devices("index_add", out, {&source});
+  ZENGEN_ON_CUDA(out, cuda::index_add_(ref(out), static_cast<int>(dim), ref(device_index(idx, out.device())), ref(source)));
+  cpu::index_add_(out, dim, idx, source);
+}
 
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high) {
   ZENGEN_ON_CUDA(out, cuda::fill_uniform(ref(out), seed, block, low, high));

@@ -58,6 +58,10 @@ void cuda_gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar,
 void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tensor& grad_out, double scale,
                                const Tensor& mu, const Tensor& logvar);
 
+// ---- indexing: contiguous tensors, indices checked and wrapped (see cpu/index.hpp) ----
+void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& idx);
+void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int64_t>& idx, const Tensor& source);
+
 // ---- batch normalisation on CUDA (the CPU path calls src/cpu/normalization.hpp) ----
 void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
                              const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);

@@ -13,6 +13,7 @@
 
 #ifdef ZENGEN_WITH_CUDA
 #include "elementwise.hpp"
+#include "index.hpp"
 #include "loss.hpp"
 #include "matmul.hpp"
 #include "normalization.hpp"
@@ -176,6 +177,18 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
                   zengen::ShapeError);  // [N] has no channels
   CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, channels, channels),
                   zengen::ShapeError);  // grad_input must have the input's shape
+
+  // index_select / index_add_: a 1-d int64 index, rows of the right shape, a dim in range.
+  const auto table = ref({5, 3}), rows = ref({2, 3}), index = ref({2}, DType::Int64);
+  CHECK_THROWS_AS(zc::index_select(rows, table, 0, ref({2})), zengen::DTypeError);
+  m = message_of([&] { zc::index_select(ref({3, 3}), table, 0, index); });
+  CHECK(m.find("index_select") != std::string::npos);
+  CHECK(m.find("[3, 3]") != std::string::npos);
+  CHECK_THROWS_AS(zc::index_select(rows, table, 2, index), zengen::ValueError);
+  CHECK_THROWS_AS(zc::index_select(rows, table, 0, ref({1, 2}, DType::Int64)), zengen::ShapeError);
+  CHECK_THROWS_AS(zc::index_add_(table, 0, index, ref({3, 3})), zengen::ShapeError);
+  CHECK_THROWS_AS(zc::index_add_(ref({5, 3}, DType::Int64), 0, index, ref({2, 3}, DType::Int64)),
+                  zengen::DTypeError);
 }
 #endif
 

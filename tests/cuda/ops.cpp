@@ -184,6 +184,13 @@ TEST_CASE("cuda ops: index_select and its gradient (index_add)", "[cuda][index]"
     (index_select(x, 0, index.to(x.device())) * v[1]).sum().backward();
     return x.grad();  // repeated index 3 accumulates
   }, {table, g});
+  // A 3-d tensor's middle and last dims (one launch each, [outer, size, inner]),
+  // an int64 tensor, and index_add with repeated indices.
+  const Tensor cube = randf({4, 11, 37});
+  check_op([&](auto& v) { return index_select(v[0], 1, index); }, {cube});
+  check_op([&](auto& v) { return index_select(v[0], 2, index); }, {cube});
+  check_op([&](auto& v) { return index_select(v[0], 1, index).to(DType::Float32); }, {(cube * 10.0).to(DType::Int64)});
+  check_op([&](auto& v) { return index_add(v[0], 1, index, v[1]); }, {cube, randf({4, 5, 37})});
 }
 
 TEST_CASE("cuda ops: Philox samples equal the CPU's for the same seed", "[cuda][random]") {
