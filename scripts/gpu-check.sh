@@ -6,7 +6,8 @@
 #   scripts/gpu-check.sh [report-file]     (default: build-gpu/gpu-report.txt)
 #
 # BUILD_DIR (default build-gpu) and CUDA_ARCHS (default "90-real;90-virtual")
-# can be set. Exits non-zero when the build or a test fails; a machine with no
+# can be set; when OUT names a folder (the device tool's), the report and the
+# logs are copied there. Exits non-zero when the build or a test fails; a machine with no
 # GPU makes the CUDA tests report "skipped" (exit 77), which counts as a
 # failure here: this script exists to show what ran on a GPU.
 set -euo pipefail
@@ -41,6 +42,10 @@ status=0
 echo "== CUDA tests" | tee -a "$report"
 "$build_dir/tests/zengen_cuda_tests" >"$build_dir/cuda-tests.log" 2>&1 || status=$?
 tail -n 20 "$build_dir/cuda-tests.log" | tee -a "$report"
+if grep -q "FAILED" "$build_dir/cuda-tests.log"; then  # the first failures with their context
+  echo "-- failures (first 120 lines)" | tee -a "$report"
+  grep -B 4 -A 12 "FAILED" "$build_dir/cuda-tests.log" | head -n 120 | tee -a "$report"
+fi
 if [[ $status -eq 77 ]]; then
   echo "no GPU found: nothing ran on a device" | tee -a "$report"
 fi
@@ -51,4 +56,8 @@ for bench in "$build_dir"/benchmarks/bench_cuda_*; do
   "$bench" --benchmark_min_time=0.2 --benchmark_format=console 2>&1 | tail -n 40 | tee -a "$report" || status=1
 done
 echo "total: $(($(date +%s) - start)) s, status $status" | tee -a "$report"
+# On a lent machine whose results come back through $OUT, keep the logs too.
+if [[ -n "${OUT:-}" && -d "${OUT:-}" ]]; then
+  cp "$report" "$build_dir"/*.log "$OUT"/ 2>/dev/null || true
+fi
 exit "$status"
