@@ -131,6 +131,89 @@ void check_grad(const char* op, const TensorRef& g, const TensorRef& x, std::int
                ": grad_out of shape ", g.shape_str(), " must hold one value or ", expected, " contiguous values");
 }
 
+/// The largest v over the block (as block_sum); NaN wins, so a NaN row
+/// gives a NaN loss as on the CPU.
+template <typename T>
+__device__ __forceinline__ T block_max(T v) {
+  __shared__ T warp_max[32];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  auto larger = [](T a, T b) { return (a != a || a > b) ? a : b; };
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
+  if (lane == 0) warp_max[warp] = v;
+  __syncthreads();
+  v = threadIdx.x < blockDim.x / 32 ? warp_max[lane] : warp_max[0];
+  if (warp == 0) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
+  }
+  __syncthreads();
+  return v;
+}
+
+/// Block r: row r's max, log-sum-exp and loss (to losses[r]).
+template <typename T>
+__global__ void cross_entropy_rows(std::int64_t K, const T* logits, const std::int64_t* target, T* lse, T* losses) {
+  const std::int64_t r = blockIdx.x;
+  const T* row = logits + r * K;
+  __shared__ T row_max;
+  T m = -INFINITY;
+  for (std::int64_t k = threadIdx.x; k < K; k += blockDim.x) m = (row[k] != row[k] || row[k] > m) ? row[k] : m;
+  m = block_max(m);
+  if (threadIdx.x == 0) row_max = m;
+  __syncthreads();
+  m = row_max;
+  double sum = 0.0;
+  for (std::int64_t k = threadIdx.x; k < K; k += blockDim.x) sum += static_cast<double>(exp(row[k] - m));
+  sum = block_sum(sum);
+  if (threadIdx.x == 0) {
+    const T value = m + static_cast<T>(log(sum));
+    lse[r] = value;
+    losses[r] = value - row[target[r]];
+  }
+}
+
+template <typename T>
+__global__ void cross_entropy_grad(std::int64_t total, std::int64_t K, T* gx, Factor<T> c, const T* logits,
+                                   const std::int64_t* target, const T* lse) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    const std::int64_t r = i / K, k = i - r * K;
+    const T p = exp(logits[i] - lse[r]);
+    gx[i] = c(i) * (k == target[r] ? p - T(1) : p);
+  }
+}
+
+template <typename T>
+struct RowTerm {  // the reduction's term: row r's loss
+  const T* losses;
+  __device__ T operator()(std::int64_t, std::int64_t r) const { return losses[r]; }
+};
+
+/// logits [N, K] (floating, contiguous) and target [N] (int64, contiguous, same device).
+void check_classes(const char* op, const TensorRef& logits, const TensorRef& target) {
+  check_input(op, logits);
+  ZENGEN_CHECK(logits.ndim == 2, ShapeError, "cuda ", op, ": logits must be [N, K], got ", logits.shape_str());
+  validate::operand(op, "target", target);
+  validate::same_device(op, logits, target, "target");
+  validate::dtype_is(op, "target", target, DType::Int64);
+  validate::contiguous(op, "target", target);
+  ZENGEN_CHECK(target.ndim == 1 && target.sizes[0] == logits.sizes[0], ShapeError, "cuda ", op, ": target of shape ",
+               target.shape_str(), " for logits ", logits.shape_str(), " (expected one class per row)");
+  ZENGEN_CHECK(logits.sizes[0] < (std::int64_t{1} << 31), ShapeError, "cuda ", op, ": ", logits.sizes[0],
+               " rows is too many for one launch");
+}
+
+/// A per-row operand: [N], contiguous, the logits' dtype and device.
+void check_per_row(const char* op, const char* name, const TensorRef& t, const TensorRef& logits) {
+  validate::operand(op, name, t);
+  validate::same_device(op, logits, t, name);
+  validate::dtype_is(op, name, t, logits.dtype);
+  validate::contiguous(op, name, t);
+  ZENGEN_CHECK(t.numel() == logits.sizes[0], ShapeError, "cuda ", op, ": ", name, " of shape ", t.shape_str(),
+               " for ", logits.sizes[0], " rows");
+}
+
 template <typename T>
 T* typed(const TensorRef& r) {
   return r.data ? static_cast<T*>(r.data) : nullptr;
@@ -232,6 +315,60 @@ void gaussian_kl_backward(const TensorRef& grad_mu, const TensorRef& grad_logvar
     const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, D, scale};
     kl_backward<<<blocks_for(n), kBlockThreads, 0, stream(mu.device)>>>(n, typed<T>(grad_mu), typed<T>(grad_logvar), c,
                                                                         typed<T>(mu), typed<T>(logvar));
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+void cross_entropy(const TensorRef& out, const TensorRef& lse, const TensorRef& logits, const TensorRef& target,
+                   bool reduce, double scale) {
+  const char* op = "cross_entropy";
+  check_classes(op, logits, target);
+  check_per_row(op, "lse", lse, logits);
+  validate::operand(op, "output", out);
+  validate::same_device(op, logits, out, "output");
+  validate::dtype_is(op, "output", out, logits.dtype);
+  const std::int64_t N = logits.sizes[0], K = logits.sizes[1];
+  if (reduce)
+    ZENGEN_CHECK(out.numel() == 1, ShapeError, "cuda ", op, ": a reduced output holds one value, got shape ",
+                 out.shape_str());
+  else
+    check_per_row(op, "output", out, logits);
+  ZENGEN_CHECK(K > 0 || N == 0, ShapeError, "cuda ", op, ": logits ", logits.shape_str(), " have no classes");
+  DeviceScope scope(logits.device);
+  cudaStream_t st = stream(logits.device);
+  dispatch_float(logits.dtype, op, [&]<typename T>() {
+    if (N == 0) {
+      if (reduce) launch_reduce_rows(logits.device, 1, 0, RowTerm<T>{nullptr}, static_cast<T*>(out.data), scale);
+      return;
+    }
+    const std::size_t loss_bytes = static_cast<std::size_t>(N) * sizeof(T);
+    T* losses = reduce ? static_cast<T*>(allocate(loss_bytes, logits.device)) : static_cast<T*>(out.data);
+    cross_entropy_rows<T><<<static_cast<unsigned>(N), kBlockThreads, 0, st>>>(
+        K, static_cast<const T*>(logits.data), static_cast<const std::int64_t*>(target.data),
+        static_cast<T*>(lse.data), losses);
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+    if (reduce) {
+      launch_reduce_rows(logits.device, 1, N, RowTerm<T>{losses}, static_cast<T*>(out.data), scale);
+      deallocate(losses, loss_bytes, logits.device);  // reused only by later work on this stream
+    }
+  });
+}
+
+void cross_entropy_backward(const TensorRef& grad_logits, const TensorRef& grad_out, double scale,
+                            const TensorRef& logits, const TensorRef& target, const TensorRef& lse) {
+  const char* op = "cross_entropy";
+  check_classes(op, logits, target);
+  check_per_row(op, "lse", lse, logits);
+  validate::like(op, "grad_logits", grad_logits, logits);
+  const std::int64_t N = logits.sizes[0], K = logits.sizes[1], total = N * K;
+  check_grad(op, grad_out, logits, N);
+  if (total == 0) return;
+  DeviceScope scope(logits.device);
+  dispatch_float(logits.dtype, op, [&]<typename T>() {
+    const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, K, scale};
+    cross_entropy_grad<T><<<blocks_for(total), kBlockThreads, 0, stream(logits.device)>>>(
+        total, K, static_cast<T*>(grad_logits.data), c, static_cast<const T*>(logits.data),
+        static_cast<const std::int64_t*>(target.data), static_cast<const T*>(lse.data));
     ZENGEN_CUDA_CHECK(cudaGetLastError());
   });
 }

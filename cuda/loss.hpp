@@ -35,4 +35,17 @@ void gaussian_kl(const TensorRef& out, const TensorRef& mu, const TensorRef& log
 void gaussian_kl_backward(const TensorRef& grad_mu, const TensorRef& grad_logvar, const TensorRef& grad_out,
                           double scale, const TensorRef& mu, const TensorRef& logvar);
 
+/// Cross-entropy of logits [N, K] with int64 class targets [N] (in [0, K):
+/// src/ops/loss.cpp checks them). One block per row: its max, the sum of
+/// exp(x - max), lse [N] = the row's log-sum-exp, and the row's loss
+/// lse - x[target]; out holds the N losses (no reduce) or one value = scale
+/// * their sum (reduce, by the deterministic reduction).
+void cross_entropy(const TensorRef& out, const TensorRef& lse, const TensorRef& logits, const TensorRef& target,
+                   bool reduce, double scale);
+/// grad_logits [N, K] = c_r (exp(x - lse[r]) - [k == target[r]]) in one
+/// element-wise pass, c_r = scale * g_r with grad_out holding one g per row
+/// or a single g.
+void cross_entropy_backward(const TensorRef& grad_logits, const TensorRef& grad_out, double scale,
+                            const TensorRef& logits, const TensorRef& target, const TensorRef& lse);
+
 }  // namespace zengen::cuda

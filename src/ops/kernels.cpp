@@ -210,6 +210,16 @@ void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tenso
   check_devices("gaussian_kl backward", mu, {&gmu, &glv, &grad_out, &logvar});
   cuda::gaussian_kl_backward(ref(gmu), ref(glv), ref(grad_out), scale, ref(mu), ref(logvar));
 }
+void cuda_cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits, const Tensor& target, bool reduce,
+                        double scale) {
+  check_devices("cross_entropy", logits, {&out, &lse, &target});
+  cuda::cross_entropy(ref(out), ref(lse), ref(logits), ref(target), reduce, scale);
+}
+void cuda_cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_out, double scale,
+                                 const Tensor& logits, const Tensor& target, const Tensor& lse) {
+  check_devices("cross_entropy backward", logits, {&grad_logits, &grad_out, &target, &lse});
+  cuda::cross_entropy_backward(ref(grad_logits), ref(grad_out), scale, ref(logits), ref(target), ref(lse));
+}
 void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
                              const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   check_devices("batch_norm", x, {&y, &mean, &var, &invstd, &weight, &bias});
@@ -236,6 +246,12 @@ void cuda_pointwise_loss_backward(cpu::PointwiseLoss, const Tensor&, const Tenso
 void cuda_gaussian_kl(const Tensor&, const Tensor&, const Tensor&, bool, double) { no_cuda("gaussian_kl"); }
 void cuda_gaussian_kl_backward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&, const Tensor&) {
   no_cuda("gaussian_kl backward");
+}
+void cuda_cross_entropy(const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double) {
+  no_cuda("cross_entropy");
+}
+void cuda_cross_entropy_backward(const Tensor&, const Tensor&, double, const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("cross_entropy backward");
 }
 void cuda_batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                              const Tensor&, double) {

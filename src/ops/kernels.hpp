@@ -57,6 +57,11 @@ void cuda_pointwise_loss_backward(cpu::PointwiseLoss kind, const Tensor& gx, con
 void cuda_gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar, bool reduce, double scale);
 void cuda_gaussian_kl_backward(const Tensor& gmu, const Tensor& glv, const Tensor& grad_out, double scale,
                                const Tensor& mu, const Tensor& logvar);
+/// lse [N] and out ([N], or one element = scale * sum when reduce).
+void cuda_cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits, const Tensor& target, bool reduce,
+                        double scale);
+void cuda_cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_out, double scale,
+                                 const Tensor& logits, const Tensor& target, const Tensor& lse);
 
 // ---- indexing: contiguous tensors, indices checked and wrapped (see cpu/index.hpp) ----
 void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& idx);

@@ -304,29 +304,6 @@ Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction reduction) 
   });
 }
 
-namespace {
-/// cross_entropy on a CUDA device, composed from the CUDA ops (autograd
-/// differentiates the composition) until it has a fused kernel: the row's
-/// log-sum-exp (shifted by its max, a constant) minus the target's logit,
-/// picked by a one-hot mask. Targets are range-checked on the host (one
-/// small copy, and so a synchronisation).
-Tensor cross_entropy_composed(const Tensor& logits, const Tensor& target, Reduction reduction) {
-  const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
-  const Tensor host_target = target.to(Device::cpu()).contiguous();
-  const std::int64_t* ti = host_target.data<std::int64_t>();
-  for (std::int64_t i = 0; i < n; ++i)
-    ZENGEN_CHECK(ti[i] >= 0 && ti[i] < k, ValueError, "cross_entropy: target ", ti[i], " at position ", i,
-                 " is out of range for ", k, " classes (expected 0 <= target < ", k, ")");
-  const Tensor classes = arange(0, static_cast<double>(k), 1, {.dtype = DType::Int64, .device = logits.device()});
-  const Tensor onehot = eq(unsqueeze(target, 1), classes).to(logits.dtype());
-  const Tensor shift = max(logits, 1, /*keepdim=*/true).values.detach();
-  const Tensor lse = add(shift, log(sum(exp(sub(logits, shift)), {1}, /*keepdim=*/true)));
-  const Tensor rows = squeeze(sub(lse, sum(mul(logits, onehot), {1}, /*keepdim=*/true)), 1);
-  if (reduction == Reduction::None) return rows;
-  return reduction == Reduction::Sum ? sum(rows) : mean(rows);
-}
-}  // namespace
-
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
   const char* op = "cross_entropy";
   check_floating(logits, op);
@@ -340,33 +317,41 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   const std::int64_t n = logits.shape()[0], k = logits.shape()[1];
   ZENGEN_CHECK(target.shape() == Shape{n}, ShapeError, op, ": target has shape ", target.shape(), " but logits of shape ",
                logits.shape(), " need one class index per row (shape [", n, "])");
-  if (logits.device().is_cuda()) return cross_entropy_composed(logits, target, reduction);
-  check_cpu(logits, op);
   const Tensor x = dense(logits), t = dense(target);
-  const std::int64_t* ti = t.data<std::int64_t>();
-  for (std::int64_t i = 0; i < n; ++i)
-    ZENGEN_CHECK(ti[i] >= 0 && ti[i] < k, ValueError, op, ": target ", ti[i], " at position ", i,
-                 " is out of range for ", k, " classes (expected 0 <= target < ", k, ")");
+  {  // targets in range, checked on the host (for a CUDA target: one small copy)
+    const Tensor host_target = t.to(Device::cpu());
+    const std::int64_t* ti = host_target.data<std::int64_t>();
+    for (std::int64_t i = 0; i < n; ++i)
+      ZENGEN_CHECK(ti[i] >= 0 && ti[i] < k, ValueError, op, ": target ", ti[i], " at position ", i,
+                   " is out of range for ", k, " classes (expected 0 <= target < ", k, ")");
+  }
   Tensor lse = empty_as(logits, Shape{n});
-  Tensor out = reduction == Reduction::None ? empty_as(logits, Shape{n}) : Tensor();
-  const double total = cpu::cross_entropy(out, lse, x, t);
-  if (reduction != Reduction::None) out = reduced(logits, total, reduction, n);
+  Tensor out;
+  if (logits.device().is_cuda()) {  // the reduced value stays on the device
+    out = empty_as(logits, reduction == Reduction::None ? Shape{n} : Shape{});
+    kernels::cuda_cross_entropy(out, lse, x, t, reduction != Reduction::None, reduction_scale(reduction, n));
+  } else {
+    if (reduction == Reduction::None) out = empty_as(logits, Shape{n});
+    const double total = cpu::cross_entropy(out, lse, x, t);
+    if (reduction != Reduction::None) out = reduced(logits, total, reduction, n);
+  }
   return record(op, out, {&logits}, [logits, x, t, lse, reduction, n, k](const Tensor& g) {
     if (recording()) {
-      // softmax - onehot with zengen ops: the max is a constant shift.
+      // softmax - onehot with zengen ops (on either device): the max is a
+      // constant shift.
       const Tensor m = max(logits, 1, true).values.detach();
       const Tensor row_lse = add(m, log(sum(exp(sub(logits, m)), {1}, true)));
-      Tensor onehot = zeros({n, k}, {.dtype = logits.dtype()});
-      dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
-        T* p = onehot.data<T>();
-        const std::int64_t* ti = t.data<std::int64_t>();
-        for (std::int64_t i = 0; i < n; ++i) p[i * k + ti[i]] = T(1);
-      });
+      const Tensor classes = arange(0, static_cast<double>(k), 1, {.dtype = DType::Int64, .device = logits.device()});
+      const Tensor onehot = eq(unsqueeze(t, 1), classes).to(logits.dtype());
       const Tensor e = composed_factor(g, reduction, n, /*per_row=*/true);
       return Grads{mul(e, sub(exp(sub(logits, row_lse)), onehot))};
     }
-    const GradFactor factor = grad_factor(g, reduction_scale(reduction, n));
     Tensor gx = empty_as(logits, logits.shape());
+    if (logits.device().is_cuda()) {
+      kernels::cuda_cross_entropy_backward(gx, device_grad(g), reduction_scale(reduction, n), x, t, lse);
+      return Grads{gx};
+    }
+    const GradFactor factor = grad_factor(g, reduction_scale(reduction, n));
     cpu::cross_entropy_backward(gx, factor.dense, factor.scale, x, t, lse);
     return Grads{gx};
   });

@@ -178,6 +178,16 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, channels, channels),
                   zengen::ShapeError);  // grad_input must have the input's shape
 
+  // cross_entropy: [N, K] logits, one int64 target per row, per-row lse.
+  const auto logits = ref({4, 3}), targets = ref({4}, DType::Int64), lse = ref({4});
+  CHECK_THROWS_AS(zc::cross_entropy(ref({}), lse, logits, ref({4}), true, 1.0), zengen::DTypeError);
+  m = message_of([&] { zc::cross_entropy(ref({}), lse, logits, ref({5}, DType::Int64), true, 1.0); });
+  CHECK(m.find("cross_entropy") != std::string::npos);
+  CHECK(m.find("one class per row") != std::string::npos);
+  CHECK_THROWS_AS(zc::cross_entropy(ref({2}), lse, logits, targets, true, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(zc::cross_entropy(ref({4}), ref({3}), logits, targets, false, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(zc::cross_entropy_backward(ref({4, 3}), ref({3}), 1.0, logits, targets, lse), zengen::ShapeError);
+
   // index_select / index_add_: a 1-d int64 index, rows of the right shape, a dim in range.
   const auto table = ref({5, 3}), rows = ref({2, 3}), index = ref({2}, DType::Int64);
   CHECK_THROWS_AS(zc::index_select(rows, table, 0, ref({2})), zengen::DTypeError);

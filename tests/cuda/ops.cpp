@@ -160,18 +160,39 @@ TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][lo
   }
 }
 
-TEST_CASE("cuda ops: cross_entropy (composed on CUDA) and its gradient", "[cuda][loss]") {
-  const Tensor logits = randf({37, 10});
-  const Tensor labels = randint(0, 10, {37}, {.dtype = DType::Int64});
-  const Tensor labels_gpu = labels.to(kGpu);
-  for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
-    const Tensor want = cross_entropy(logits * 5.0, labels, r);
-    require_match(want, cross_entropy(logits.to(kGpu) * 5.0, labels_gpu, r));
+TEST_CASE("cuda ops: cross_entropy (fused kernels) and its gradient", "[cuda][loss]") {
+  // 10 classes (fewer than a warp), 1000 (a block's stride loop), and rows
+  // of large logits (the max shift keeps exp finite).
+  for (const std::int64_t classes : {10, 1000}) {
+    INFO(classes << " classes");
+    const Tensor logits = randf({37, classes});
+    const Tensor labels = randint(0, classes, {37}, {.dtype = DType::Int64});
+    const Tensor labels_gpu = labels.to(kGpu);
+    for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+      const Tensor want = cross_entropy(logits * 50.0, labels, r);
+      require_match(want, cross_entropy(logits.to(kGpu) * 50.0, labels_gpu, r));
+      // The gradient for each reduction (per-row grad_out for None).
+      const Tensor xc = logits.clone().requires_grad_(), xg = logits.to(kGpu).detach().requires_grad_();
+      const Tensor seed = r == Reduction::None ? randf({37}) : Tensor();
+      if (seed.defined()) {
+        (cross_entropy(xc, labels, r) * seed).sum().backward();
+        (cross_entropy(xg, labels_gpu, r) * seed.to(kGpu)).sum().backward();
+      } else {
+        cross_entropy(xc, labels, r).backward();
+        cross_entropy(xg, labels_gpu, r).backward();
+      }
+      require_match(xc.grad(), xg.grad());
+    }
   }
-  const Tensor xc = logits.clone().requires_grad_(), xg = logits.to(kGpu).detach().requires_grad_();
-  cross_entropy(xc, labels).backward();
-  cross_entropy(xg, labels_gpu).backward();
-  require_match(xc.grad(), xg.grad());
+  // Double backward (create_graph) takes the composed gradient on the GPU too.
+  const Tensor logits = randf({5, 7});
+  const Tensor labels = randint(0, 7, {5}, {.dtype = DType::Int64});
+  auto grad_norm = [&](const Tensor& x, const Tensor& t) {
+    const Tensor g = autograd::grad({cross_entropy(x, t)}, {x}, {}, true, true)[0];
+    return autograd::grad({(g * g).sum()}, {x})[0];
+  };
+  require_match(grad_norm(logits.clone().requires_grad_(), labels),
+                grad_norm(logits.to(kGpu).detach().requires_grad_(), labels.to(kGpu)));
 }
 
 TEST_CASE("cuda ops: index_select and its gradient (index_add)", "[cuda][index]") {
