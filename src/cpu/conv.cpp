@@ -387,6 +387,20 @@ void gather_images(T* dst, const T* src, Index n0, Index count, Index O, Index P
       std::memcpy(dst + o * count * P + n * P, src + ((n0 + n) * O + o) * P, sizeof(T) * static_cast<std::size_t>(P));
 }
 
+// The adjoint of gather_images for an output: images [n0, n0 + count) of a
+// [N, O, P] tensor from out [O, count P], plus bias[o] (when given).
+template <typename T>
+void scatter_images(T* y, const T* out, const T* bias, Index n0, Index count, Index O, Index P) {
+  const Index width = count * P;
+  for (Index n = 0; n < count; ++n)
+    for (Index o = 0; o < O; ++o) {
+      const T* s = out + o * width + n * P;
+      T* d = y + ((n0 + n) * O + o) * P;
+      const T b = bias ? bias[o] : T(0);
+      for (Index p = 0; p < P; ++p) d[p] = s[p] + b;
+    }
+}
+
 template <typename T>
 void forward_grouped(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g, Index group, int threads) {
   const Index O = g.out_channels, K = g.patch(), P = g.positions();
@@ -397,13 +411,7 @@ void forward_grouped(T* y, const T* x, const T* w, const T* bias, const ConvGeom
     for (Index n = 0; n < count; ++n) columns_into(cols + n * P, width, x + (n0 + n) * image_in, g, 0, P, 0, g.in_channels);
     T* out = workspace<T>(kGathered, static_cast<std::size_t>(O * width));
     gemm(O, width, K, w, K, Index{1}, static_cast<const T*>(cols), width, Index{1}, false, out, width);
-    for (Index n = 0; n < count; ++n)
-      for (Index o = 0; o < O; ++o) {
-        const T* s = out + o * width + n * P;
-        T* d = y + ((n0 + n) * O + o) * P;
-        const T b = bias ? bias[o] : T(0);
-        for (Index p = 0; p < P; ++p) d[p] = s[p] + b;
-      }
+    scatter_images(y, static_cast<const T*>(out), bias, n0, count, O, P);
   });
 }
 
@@ -655,13 +663,7 @@ void forward_packed(float* y, const float* x, const float* w, const float* bias,
     }
     float* out = workspace<float>(kGathered, static_cast<std::size_t>(O * width));
     sgemm_prepacked(packed, width, pack, 0.0f, out, width);
-    for (Index n = 0; n < count; ++n)
-      for (Index o = 0; o < O; ++o) {
-        const float* s = out + o * width + n * P;
-        float* d = y + ((n0 + n) * O + o) * P;
-        const float b = bias ? bias[o] : 0.0f;
-        for (Index p = 0; p < P; ++p) d[p] = s[p] + b;
-      }
+    scatter_images(y, static_cast<const float*>(out), bias, n0, count, O, P);
   });
 }
 
