@@ -344,6 +344,12 @@ void gemm_serial(const Problem& pr) {
       pr, [&](Index pc, Index kc, Index jc, Index nc, float* dst) { pack_b<Kernel::NR>(pr.b, pc, jc, kc, nc, dst); });
 }
 
+// C = beta C (only written when beta == 0): a product with no terms.
+void scale_c(Index m, Index n, float beta, float* c, Index ldc) {
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
 // ---- threads: one rectangle of C per thread ----
 
 struct Grid {
@@ -504,8 +510,7 @@ void sgemm(Index m, Index n, Index k, float alpha, ConstMatrixF a, ConstMatrixF 
            GemmOptions options) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {  // no products: C = beta C
-    for (Index i = 0; i < m; ++i)
-      for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    scale_c(m, n, beta, c, ldc);
     return;
   }
   const Problem pr{m, n, k, alpha, a, b, beta, c, ldc};
@@ -570,8 +575,7 @@ void prepacked_product(const PackedMatrixA& a, Index n, PackB&& pack_b, float be
   const Index m = a.rows(), k = a.depth();
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    for (Index i = 0; i < m; ++i)
-      for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    scale_c(m, n, beta, c, ldc);
     return;
   }
   const Index rows_padded = (m + Kernel::MR - 1) / Kernel::MR * Kernel::MR;
@@ -634,8 +638,7 @@ void sgemm_panels(Index m, Index n, Index k, ConstMatrixF a, PanelPacker pack_b,
                   GemmKernel kernel) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    for (Index i = 0; i < m; ++i)
-      for (Index j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    scale_c(m, n, beta, c, ldc);
     return;
   }
   const Problem pr{m, n, k, 1.0f, a, {nullptr, 0, 0}, beta, c, ldc};
