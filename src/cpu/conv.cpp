@@ -12,6 +12,11 @@
 
 #include "cpu/gemm.hpp"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ZENGEN_CONV_X86 1
+#include <immintrin.h>
+#endif
+
 namespace zengen::cpu {
 
 ConvTuning& conv_tuning() {
@@ -499,6 +504,41 @@ ColumnSource column_source(const float* x, const ConvGeometry& g, Index n0, Inde
   return {buf, image, plane, win.width, win.first_row, p0, p1 - p0};
 }
 
+#if ZENGEN_CONV_X86
+// d[t] = s[2 t] for t < 16: four loads and two even-lane shuffles (the
+// compiler's version was 16 scalar loads and inserts, the panel writer's
+// main cost). The last load is masked to s[24..30]: s[31] may lie past the
+// end of the input. Called only where the packed GEMM is AVX2 or AVX-512,
+// so the CPU has AVX2.
+__attribute__((target("avx2"))) void gather16_stride2(float* __restrict d, const float* __restrict s) {
+  const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+  const __m256 a = _mm256_loadu_ps(s), b = _mm256_loadu_ps(s + 8), c = _mm256_loadu_ps(s + 16);
+  const __m256 e = _mm256_maskload_ps(s + 24, first7);
+  // shuffle 0x88 takes lanes 0 and 2 of each operand per 128-bit half:
+  // [a0 a2 b0 b2 | a4 a6 b4 b6]; the permute puts the halves in order.
+  const __m256 ab = _mm256_shuffle_ps(a, b, 0x88), ce = _mm256_shuffle_ps(c, e, 0x88);
+  _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ab), 0xD8)));
+  _mm256_storeu_ps(d + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ce), 0xD8)));
+}
+
+// The same for 8 values (an 8-wide output row's run).
+__attribute__((target("avx2"))) void gather8_stride2(float* __restrict d, const float* __restrict s) {
+  const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+  const __m256 a = _mm256_loadu_ps(s), b = _mm256_maskload_ps(s + 8, first7);
+  const __m256 ab = _mm256_shuffle_ps(a, b, 0x88);
+  _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ab), 0xD8)));
+}
+#endif
+
+// d[t] = s[t * stride] for one run of a panel row (stride 2 and 8 values:
+// the vector gather above).
+inline void gather_run(float* __restrict d, const float* __restrict s, Index n, Index stride) {
+#if ZENGEN_CONV_X86
+  if (stride == 2 && n == 8) return gather8_stride2(d, s);
+#endif
+  gather(d, s, n, stride);
+}
+
 // d[t] = s[t * stride] for the NR values of one panel row, with the usual
 // strides known at compile time (they vectorise).
 template <int NR>
@@ -506,7 +546,11 @@ inline void gather_panel_row(float* __restrict d, const float* __restrict s, Ind
   if (stride == 1) {
     for (int t = 0; t < NR; ++t) d[t] = s[t];
   } else if (stride == 2) {
+#if ZENGEN_CONV_X86
+    for (int t = 0; t < NR; t += 16) gather16_stride2(d + t, s + 2 * t);
+#else
     for (int t = 0; t < NR; ++t) d[t] = s[2 * t];
+#endif
   } else {
     for (int t = 0; t < NR; ++t) d[t] = s[t * stride];
   }
@@ -543,7 +587,7 @@ void pack_column_panels(const ColumnSource& src, const ConvGeometry& g, Index k0
       if (count == 1 && filled == NR) {
         gather_panel_row<NR>(d, tap + runs[0].offset, sw);
       } else {
-        for (int r = 0; r < count; ++r) gather(d + runs[r].at, tap + runs[r].offset, runs[r].length, sw);
+        for (int r = 0; r < count; ++r) gather_run(d + runs[r].at, tap + runs[r].offset, runs[r].length, sw);
         for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
       }
       if (++j == g.kernel_w) {

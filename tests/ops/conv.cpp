@@ -193,6 +193,8 @@ TEST_CASE("conv: float32 columns written straight into the GEMM's panels, on wid
       geometry({2, 2, 9, 50}, {3, 2, 3, 3}, {.stride = {1, 2}, .padding = {2, 0}, .dilation = {2, 2}}),
       geometry({1, 5, 7, 67}, {6, 5, 2, 5}, {.stride = {2, 3}, .padding = {0, 2}}),
       geometry({2, 3, 16, 33}, {4, 3, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
+      // 8-wide output rows at stride 2 (the 8-value gather), grouped images.
+      geometry({5, 4, 16, 16}, {6, 4, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
   };
   for (const cpu::ConvTuning& tuning : {cpu::ConvTuning{}, cpu::ConvTuning{.parallel_min_flops = 0}}) {
     TuningScope scope(tuning);
