@@ -44,15 +44,20 @@ const T* data_or_null(const Tensor& t) {
 // each channel's positions at the end.
 constexpr std::int64_t kSmallPlane = 64;
 
-// Runs f(c0, c1) on each thread's range of channels.
+// Values per image of one block of channels: the per-position accumulators
+// of a block (doubles) stay in L1.
+constexpr std::int64_t kBlockValues = 512;
+
+// Runs f(c0, c1) on each thread's range of channels, a block at a time.
 template <typename F>
 void for_channel_ranges(const Layout& l, F&& f) {
   const int threads = static_cast<int>(std::min<std::int64_t>(threads_for(l.n * l.c * l.s), l.c));
+  const std::int64_t step = std::max<std::int64_t>(1, kBlockValues / l.s);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const std::int64_t c0 = l.c * t / nt, c1 = l.c * (t + 1) / nt;
-    if (c0 < c1) f(c0, c1);
+    for (std::int64_t b = c0; b < c1; b += step) f(b, std::min(c1, b + step));
   }
 }
 
