@@ -83,11 +83,14 @@ void BM_conv2d_small_forward(benchmark::State& state) {
   set_gflops(state, g.flops());
 }
 
-// Every DCGAN discriminator layer at batch 64 (64x64 images, k4 s2 p1),
-// each direction's kernel alone; benchmarks/compare_pytorch_conv.py --layers
-// times the same in PyTorch.
+// Every DCGAN discriminator layer at batch 64 (64x64 images, k4 s2 p1: 0-3;
+// 32x32 images with ndf 32: 4-6), and 64->128@32x32 at batch 1 and 256 for
+// scaling (7, 8); each direction's kernel alone. benchmarks/compare_pytorch.py
+// times the same layers in PyTorch (benchmarks/report.py pairs them).
 constexpr ConvLayer kDiscriminator[] = {
-    {64, 3, 64, 64, 4, 2, 1}, {64, 64, 128, 32, 4, 2, 1}, {64, 128, 256, 16, 4, 2, 1}, {64, 256, 512, 8, 4, 2, 1}};
+    {64, 3, 64, 64, 4, 2, 1}, {64, 64, 128, 32, 4, 2, 1}, {64, 128, 256, 16, 4, 2, 1}, {64, 256, 512, 8, 4, 2, 1},
+    {64, 3, 32, 32, 4, 2, 1}, {64, 32, 64, 16, 4, 2, 1},   {64, 64, 128, 8, 4, 2, 1},
+    {1, 64, 128, 32, 4, 2, 1}, {256, 64, 128, 32, 4, 2, 1}};
 
 void BM_conv2d_layer(benchmark::State& state) {
   const ConvLayer l = kDiscriminator[state.range(0)];
@@ -104,7 +107,9 @@ void BM_conv2d_layer(benchmark::State& state) {
 
 }  // namespace
 
+// The Eigen-GEMM bar (eigen:1) on the 64x64 layers only.
 BENCHMARK(BM_conv2d_layer)->ArgsProduct({{0, 1, 2, 3}, {0, 1, 2}, {0, 1}})->ArgNames({"layer", "dir", "eigen"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv2d_layer)->ArgsProduct({{4, 5, 6, 7, 8}, {0, 1, 2}, {0}})->ArgNames({"layer", "dir", "eigen"})->Unit(benchmark::kMillisecond)->UseRealTime();
 // Argument: 32 or 64 (float32 / float64).
 BENCHMARK(BM_conv2d_forward)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_conv2d_forward_backward)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();

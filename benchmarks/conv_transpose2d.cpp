@@ -73,13 +73,14 @@ void BM_conv_transpose2d_small_forward(benchmark::State& state) {
 
 // Every DCGAN generator layer at batch 64 (100->512 from 1x1 to 4x4 with
 // k4 s1 p0, then 512->256@4x4, 256->128@8x8, 128->64@16x16, 64->3@32x32 with
-// k4 s2 p1), each direction's kernel alone. Sizes are the layer's input;
-// benchmarks/compare_pytorch_conv.py --layers times the same in PyTorch.
-constexpr ConvLayer kGenerator[] = {{64, 100, 512, 1, 4, 1, 0},
-                                {64, 512, 256, 4, 4, 2, 1},
-                                {64, 256, 128, 8, 4, 2, 1},
-                                {64, 128, 64, 16, 4, 2, 1},
-                                {64, 64, 3, 32, 4, 2, 1}};
+// k4 s2 p1: 0-4; the 32x32 generator with ngf 32: 5-8), and 128->64@16x16 at
+// batch 1 and 256 for scaling (9, 10); each direction's kernel alone. Sizes
+// are the layer's input; benchmarks/compare_pytorch.py times the same layers
+// in PyTorch (benchmarks/report.py pairs them).
+constexpr ConvLayer kGenerator[] = {{64, 100, 512, 1, 4, 1, 0}, {64, 512, 256, 4, 4, 2, 1}, {64, 256, 128, 8, 4, 2, 1},
+                                    {64, 128, 64, 16, 4, 2, 1}, {64, 64, 3, 32, 4, 2, 1},   {64, 100, 128, 1, 4, 1, 0},
+                                    {64, 128, 64, 4, 4, 2, 1},  {64, 64, 32, 8, 4, 2, 1},   {64, 32, 3, 16, 4, 2, 1},
+                                    {1, 128, 64, 16, 4, 2, 1},  {256, 128, 64, 16, 4, 2, 1}};
 
 // The transposed convolution's three directions are its adjoint conv2d's:
 // forward = conv2d backward-data, backward-data = conv2d forward,
@@ -100,7 +101,9 @@ void BM_conv_transpose2d_layer(benchmark::State& state) {
 
 }  // namespace
 
+// The Eigen-GEMM bar (eigen:1) on the 64x64 generator's layers only.
 BENCHMARK(BM_conv_transpose2d_layer)->ArgsProduct({{0, 1, 2, 3, 4}, {0, 1, 2}, {0, 1}})->ArgNames({"layer", "dir", "eigen"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv_transpose2d_layer)->ArgsProduct({{5, 6, 7, 8, 9, 10}, {0, 1, 2}, {0}})->ArgNames({"layer", "dir", "eigen"})->Unit(benchmark::kMillisecond)->UseRealTime();
 // Argument: 32 or 64 (float32 / float64).
 BENCHMARK(BM_conv_transpose2d_forward)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_conv_transpose2d_forward_backward)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -521,23 +521,21 @@ __attribute__((target("avx2"))) void gather16_stride2(float* __restrict d, const
   _mm256_storeu_ps(d + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ce), 0xD8)));
 }
 
-// The same for 8 values (an 8-wide output row's run).
+// The same for 8 values and for 4 (the runs of 8- and 4-wide output rows).
 __attribute__((target("avx2"))) void gather8_stride2(float* __restrict d, const float* __restrict s) {
   const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
   const __m256 a = _mm256_loadu_ps(s), b = _mm256_maskload_ps(s + 8, first7);
   const __m256 ab = _mm256_shuffle_ps(a, b, 0x88);
   _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ab), 0xD8)));
 }
+__attribute__((target("avx2"))) void gather4_stride2(float* __restrict d, const float* __restrict s) {
+  const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+  const __m256 a = _mm256_maskload_ps(s, first7);
+  const __m256 aa = _mm256_shuffle_ps(a, a, 0x88);  // [a0 a2 a0 a2 | a4 a6 a4 a6]
+  _mm_storeu_ps(d, _mm256_castps256_ps128(_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(aa), 0xD8))));
+}
 #endif
 
-// d[t] = s[t * stride] for one run of a panel row (stride 2 and 8 values:
-// the vector gather above).
-inline void gather_run(float* __restrict d, const float* __restrict s, Index n, Index stride) {
-#if ZENGEN_CONV_X86
-  if (stride == 2 && n == 8) return gather8_stride2(d, s);
-#endif
-  gather(d, s, n, stride);
-}
 
 // d[t] = s[t * stride] for the NR values of one panel row, with the usual
 // strides known at compile time (they vectorise).
@@ -580,24 +578,52 @@ void pack_column_panels(const ColumnSource& src, const ConvGeometry& g, Index k0
       q += length;
     }
     const Index filled = q_end - q_begin;
+    // Row p of the panel: write_row(its first element, its tap's source).
     Index c = k0 / taps, i = k0 % taps / g.kernel_w, j = k0 % g.kernel_w;
-    for (Index p = 0; p < kc; ++p) {
-      const float* tap = src.data + c * src.plane + i * step_i + j * step_j;
-      float* d = dst + p * NR;
-      if (count == 1 && filled == NR) {
-        gather_panel_row<NR>(d, tap + runs[0].offset, sw);
-      } else {
-        for (int r = 0; r < count; ++r) gather_run(d + runs[r].at, tap + runs[r].offset, runs[r].length, sw);
-        for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
-      }
-      if (++j == g.kernel_w) {
-        j = 0;
-        if (++i == g.kernel_h) {
-          i = 0;
-          ++c;
+    auto for_rows = [&](auto&& write_row) {
+      for (Index p = 0; p < kc; ++p) {
+        write_row(dst + p * NR, src.data + c * src.plane + i * step_i + j * step_j);
+        if (++j == g.kernel_w) {
+          j = 0;
+          if (++i == g.kernel_h) {
+            i = 0;
+            ++c;
+          }
         }
       }
+    };
+    // A full panel of equal runs at stride 2 (the DCGAN layers' output rows
+    // of 16, 8 or 4 and more) is written by the vector gathers, the choice
+    // made once per panel rather than per row.
+    Index common = filled == NR && sw == 2 ? runs[0].length : 0;
+    for (int r = 1; r < count && common; ++r)
+      if (runs[r].length != common) common = 0;
+#if ZENGEN_CONV_X86
+    // (Direct calls, one loop each: through a function pointer the gathers
+    // would not be inlined.)
+    auto runs_by = [&](auto gather_fixed) {
+      for_rows([&](float* d, const float* tap) {
+        for (int r = 0; r < count; ++r) gather_fixed(d + runs[r].at, tap + runs[r].offset);
+      });
+    };
+    if (common == 16) {
+      runs_by([](float* d, const float* s) { gather16_stride2(d, s); });
+      continue;
     }
+    if (common == 8) {
+      runs_by([](float* d, const float* s) { gather8_stride2(d, s); });
+      continue;
+    }
+    if (common == 4) {
+      runs_by([](float* d, const float* s) { gather4_stride2(d, s); });
+      continue;
+    }
+#endif
+    for_rows([&](float* d, const float* tap) {
+      if (count == 1 && filled == NR) return gather_panel_row<NR>(d, tap + runs[0].offset, sw);
+      for (int r = 0; r < count; ++r) gather(d + runs[r].at, tap + runs[r].offset, runs[r].length, sw);
+      for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
+    });
   }
 }
 
