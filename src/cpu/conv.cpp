@@ -18,6 +18,38 @@
 #endif
 
 namespace zengen::cpu {
+namespace {
+
+#if ZENGEN_CONV_X86
+// col2im at stride 2: d[2 t] += a[t], d[2 t + 1] += b[t] for t < 8 (taps j
+// and j + 1 of one output row), the two rows interleaved in registers.
+// Short runs (8-wide output rows) are most of a small layer's col2im, and
+// the compiler's loop spends them in its prologue and epilogue.
+__attribute__((target("avx2"))) void add_pairs8(float* __restrict d, const float* __restrict a,
+                                                 const float* __restrict b) {
+  const __m256 va = _mm256_loadu_ps(a), vb = _mm256_loadu_ps(b);
+  const __m256 lo = _mm256_unpacklo_ps(va, vb), hi = _mm256_unpackhi_ps(va, vb);  // a0 b0 a1 b1 | a4 b4 a5 b5
+  _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), _mm256_permute2f128_ps(lo, hi, 0x20)));
+  _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), _mm256_permute2f128_ps(lo, hi, 0x31)));
+}
+// The same for t < 4.
+__attribute__((target("avx2"))) void add_pairs4(float* __restrict d, const float* __restrict a,
+                                                 const float* __restrict b) {
+  const __m128 va = _mm_loadu_ps(a), vb = _mm_loadu_ps(b);
+  _mm_storeu_ps(d, _mm_add_ps(_mm_loadu_ps(d), _mm_unpacklo_ps(va, vb)));
+  _mm_storeu_ps(d + 4, _mm_add_ps(_mm_loadu_ps(d + 4), _mm_unpackhi_ps(va, vb)));
+}
+
+bool vector_col2im() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+#endif
+
+}  // namespace
+}  // namespace zengen::cpu
+
+namespace zengen::cpu {
 
 ConvTuning& conv_tuning() {
   static ConvTuning tuning;
@@ -278,7 +310,19 @@ void col2im(const T* col, const PaddedRows<T>& x, const ConvGeometry& g, Index p
             T* __restrict d = dst + oh * g.stride_h * x.row_stride + ow0 * 2;
             const T* __restrict a = src + at;
             const T* __restrict b = next + at;
-            for (Index t = 0; t < ow1 - ow0; ++t) {
+            Index t = 0;
+#if ZENGEN_CONV_X86
+            if constexpr (std::is_same_v<T, float>) {
+              if (vector_col2im()) {
+                for (; t + 8 <= ow1 - ow0; t += 8) add_pairs8(d + 2 * t, a + t, b + t);
+                if (t + 4 <= ow1 - ow0) {
+                  add_pairs4(d + 2 * t, a + t, b + t);
+                  t += 4;
+                }
+              }
+            }
+#endif
+            for (; t < ow1 - ow0; ++t) {
               d[2 * t] += a[t];
               d[2 * t + 1] += b[t];
             }
