@@ -701,7 +701,10 @@ void pack_transposed_panels(const ColumnSource& src, const ConvGeometry& g, Inde
       const float* at = src.data + n * src.image_stride + (oh * g.stride_h - src.first_row) * src.row_stride +
                         ow * g.stride_w;
       float* d = dst + p * NR;
-      if (rows_of_four) {
+      if (rows_of_four && count == NR / 4) {  // a full panel: NR / 4 kernel rows, unrolled
+#pragma GCC unroll 8
+        for (int r = 0; r < NR / 4; ++r) std::memcpy(d + 4 * r, at + segments[r].offset, 4 * sizeof(float));
+      } else if (rows_of_four) {
         for (int r = 0; r < count; ++r) std::memcpy(d + segments[r].at, at + segments[r].offset, 4 * sizeof(float));
       } else {
         for (int r = 0; r < count; ++r) gather(d + segments[r].at, at + segments[r].offset, segments[r].length, dw);

@@ -178,24 +178,28 @@ struct Avx2Kernel {
   // NC: the packed B block (KC x NC, 4 MiB) stays in L3.
   static constexpr Index KC = 256, MC = 144, NC = 4080;
 
-  __attribute__((target("avx2,fma"), noinline)) static void tile(Index kc, const float* __restrict a,
-                                                       const float* __restrict b, float* c, Index ldc,
-                                                       float alpha, float beta) {
+  // The first ROWS rows of the tile (the rest of the A panel is zero
+  // padding): a tile of fewer rows than MR writes straight into C, with
+  // ROWS x 2 accumulators, instead of a full tile into a buffer.
+  template <int ROWS>
+  __attribute__((target("avx2,fma"), noinline)) static void tile_n(Index kc, const float* __restrict a,
+                                                                 const float* __restrict b, float* c, Index ldc,
+                                                                 float alpha, float beta) {
     // C's rows are far apart (often beyond L2): start fetching them now so
     // that they are in L1 when the products are added, after the k loop.
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
-    __m256 acc[MR][2];
+    __m256 acc[ROWS][2];
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
 #pragma GCC unroll 2
     for (Index p = 0; p < kc; ++p) {
       const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < ROWS; ++i) {
         const __m256 ai = _mm256_broadcast_ss(a + i);
         acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
@@ -205,7 +209,7 @@ struct Avx2Kernel {
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       float* ci = c + i * ldc;
       __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
       if (beta != 0.0f) {
@@ -216,10 +220,27 @@ struct Avx2Kernel {
       _mm256_storeu_ps(ci + 8, r1);
     }
   }
+
+  static void tile(Index kc, const float* a, const float* b, float* c, Index ldc, float alpha, float beta) {
+    tile_n<MR>(kc, a, b, c, ldc, alpha, beta);
+  }
+  static constexpr bool kRowTiles = true;
+  static void tile_rows(int rows, Index kc, const float* a, const float* b, float* c, Index ldc, float alpha,
+                        float beta) {
+    switch (rows) {
+      case 1: return tile_n<1>(kc, a, b, c, ldc, alpha, beta);
+      case 2: return tile_n<2>(kc, a, b, c, ldc, alpha, beta);
+      case 3: return tile_n<3>(kc, a, b, c, ldc, alpha, beta);
+      case 4: return tile_n<4>(kc, a, b, c, ldc, alpha, beta);
+      default: return tile_n<5>(kc, a, b, c, ldc, alpha, beta);
+    }
+  }
 };
 
 struct Avx512Kernel {
   static constexpr int MR = 12, NR = 32;
+  static constexpr bool kRowTiles = false;  // its edge tiles go through the buffer
+  static void tile_rows(int, Index, const float*, const float*, float*, Index, float, float) {}
   static constexpr Index KC = 256, MC = 144, NC = 4096;
 
   __attribute__((target("avx512f"))) static void tile(Index kc, const float* __restrict a,
@@ -306,6 +327,10 @@ void gemm_loops(Index m, Index n, Index k, float alpha, float beta_c, float* c_o
             float* c = c_out + (ic + ir) * ldc + jc + jr;
             if (rows == MR && cols == NR) {
               Kernel::tile(kc, pa, pb, c, ldc, alpha, beta);
+              continue;
+            }
+            if (Kernel::kRowTiles && cols == NR) {  // the last rows of C: only those
+              Kernel::tile_rows(static_cast<int>(rows), kc, pa, pb, c, ldc, alpha, beta);
               continue;
             }
             // An edge tile: the full tile into a buffer, then its valid part.
