@@ -694,32 +694,42 @@ void pack_transposed_panels(const ColumnSource& src, const ConvGeometry& g, Inde
       t += length;
     }
     const Index filled = t_end - t_begin;
-    // Position k0 + p: image n, position p0 + within of it, output (oh, ow).
-    Index n = k0 / src.len, within = k0 % src.len;
-    Index oh = (src.p0 + within) / g.out_w, ow = (src.p0 + within) % g.out_w;
-    for (Index p = 0; p < kc; ++p) {
-      const float* at = src.data + n * src.image_stride + (oh * g.stride_h - src.first_row) * src.row_stride +
-                        ow * g.stride_w;
-      float* d = dst + p * NR;
-      if (rows_of_four && count == NR / 4) {  // a full panel: NR / 4 kernel rows, unrolled
+    // Row p of the panel (position k0 + p: image n, position p0 + within of
+    // it, output (oh, ow)): write_row(its first element, the window's corner).
+    auto for_positions = [&](auto&& write_row) {
+      Index n = k0 / src.len, within = k0 % src.len;
+      Index oh = (src.p0 + within) / g.out_w, ow = (src.p0 + within) % g.out_w;
+      for (Index p = 0; p < kc; ++p) {
+        write_row(dst + p * NR, src.data + n * src.image_stride +
+                                    (oh * g.stride_h - src.first_row) * src.row_stride + ow * g.stride_w);
+        if (++within == src.len) {
+          within = 0;
+          ++n;
+          oh = src.p0 / g.out_w;
+          ow = src.p0 % g.out_w;
+        } else if (++ow == g.out_w) {
+          ow = 0;
+          ++oh;
+        }
+      }
+    };
+    if (rows_of_four && count == NR / 4) {  // a full panel of NR / 4 kernel rows: offsets held in registers
+      std::array<Index, NR / 4> offsets;
+      for (int r = 0; r < NR / 4; ++r) offsets[static_cast<std::size_t>(r)] = segments[static_cast<std::size_t>(r)].offset;
+      for_positions([offsets](float* d, const float* at) {
 #pragma GCC unroll 8
-        for (int r = 0; r < NR / 4; ++r) std::memcpy(d + 4 * r, at + segments[r].offset, 4 * sizeof(float));
-      } else if (rows_of_four) {
+        for (int r = 0; r < NR / 4; ++r) std::memcpy(d + 4 * r, at + offsets[static_cast<std::size_t>(r)], 4 * sizeof(float));
+      });
+      continue;
+    }
+    for_positions([&](float* d, const float* at) {
+      if (rows_of_four) {
         for (int r = 0; r < count; ++r) std::memcpy(d + segments[r].at, at + segments[r].offset, 4 * sizeof(float));
       } else {
         for (int r = 0; r < count; ++r) gather(d + segments[r].at, at + segments[r].offset, segments[r].length, dw);
       }
       for (Index t = filled; t < NR; ++t) d[t] = 0.0f;
-      if (++within == src.len) {
-        within = 0;
-        ++n;
-        oh = src.p0 / g.out_w;
-        ow = src.p0 % g.out_w;
-      } else if (++ow == g.out_w) {
-        ow = 0;
-        ++oh;
-      }
-    }
+    });
   }
 }
 
