@@ -51,13 +51,19 @@ void check_index(const char* op, const TensorRef& index, const TensorRef& on) {
   ZENGEN_CHECK(index.ndim == 1, ShapeError, "cuda ", op, ": index must be 1-d, got shape ", index.shape_str());
 }
 
-/// `rows` is `full` with dim `dim` of size n.
-void check_rows(const char* op, const char* name, const TensorRef& rows, const TensorRef& full, int dim,
-                std::int64_t n) {
+/// The index, a dim of `full` in range, and `rows` = `full` with that dim
+/// as long as the index; returns the index's length.
+std::int64_t check_indexing(const char* op, const char* name, const TensorRef& rows, const TensorRef& full, int dim,
+                            const TensorRef& index) {
+  check_index(op, index, full);
+  ZENGEN_CHECK(dim >= 0 && dim < full.ndim, ValueError, "cuda ", op, ": dim ", dim, " out of range for shape ",
+               full.shape_str());
+  const std::int64_t n = index.sizes[0];
   bool ok = rows.ndim == full.ndim;
   for (int d = 0; ok && d < full.ndim; ++d) ok = rows.sizes[d] == (d == dim ? n : full.sizes[d]);
   ZENGEN_CHECK(ok, ShapeError, "cuda ", op, ": ", name, " has shape ", rows.shape_str(), ", expected ",
                full.shape_str(), " with dim ", dim, " of size ", n);
+  return n;
 }
 
 }  // namespace
@@ -70,11 +76,7 @@ void index_select(const TensorRef& out, const TensorRef& x, int dim, const Tenso
   validate::same_device(op, x, out, "output");
   validate::dtype_is(op, "output", out, x.dtype);
   validate::contiguous(op, "output", out);
-  check_index(op, index, x);
-  ZENGEN_CHECK(dim >= 0 && dim < x.ndim, ValueError, "cuda ", op, ": dim ", dim, " out of range for shape ",
-               x.shape_str());
-  const std::int64_t n = index.sizes[0];
-  check_rows(op, "output", out, x, dim, n);
+  const std::int64_t n = check_indexing(op, "output", out, x, dim, index);
   const std::int64_t total = out.numel();
   if (total == 0) return;
   const Split s = split_at(x, dim);
@@ -96,11 +98,7 @@ void index_add_(const TensorRef& out, int dim, const TensorRef& index, const Ten
   validate::same_device(op, out, source, "source");
   validate::dtype_is(op, "source", source, out.dtype);
   validate::contiguous(op, "source", source);
-  check_index(op, index, out);
-  ZENGEN_CHECK(dim >= 0 && dim < out.ndim, ValueError, "cuda ", op, ": dim ", dim, " out of range for shape ",
-               out.shape_str());
-  const std::int64_t n = index.sizes[0];
-  check_rows(op, "source", source, out, dim, n);
+  const std::int64_t n = check_indexing(op, "source", source, out, dim, index);
   const Split s = split_at(out, dim);
   const std::int64_t lanes = s.outer * s.inner;
   if (lanes == 0 || n == 0) return;
