@@ -7,8 +7,9 @@
 // one KC x NR panel of B into an MR x NR tile of C held in registers. The
 // copies turn any operand layout (row-major, transposed, strided) into the
 // contiguous order the micro-kernel streams, and zero-pad the edges, so the
-// micro-kernel is one loop with no special cases; edge tiles of C go
-// through a small buffer.
+// micro-kernel is one loop with no special cases. A tile with fewer rows
+// than MR (the AVX2 kernel) runs a micro-kernel of that many rows; one with
+// fewer columns than NR goes through a small buffer.
 //
 // Micro-kernels (chosen at run time from the CPU, cpuid):
 //   avx2    6 x 16, AVX2 + FMA: 12 ymm accumulators (6 rows x 2 vectors),
