@@ -72,10 +72,7 @@ void index_select(const TensorRef& out, const TensorRef& x, int dim, const Tenso
   const char* op = "index_select";
   validate::operand(op, "input", x);
   validate::contiguous(op, "input", x);
-  validate::operand(op, "output", out);
-  validate::same_device(op, x, out, "output");
-  validate::dtype_is(op, "output", out, x.dtype);
-  validate::contiguous(op, "output", out);
+  validate::companion(op, "output", out, x);
   const std::int64_t n = check_indexing(op, "output", out, x, dim, index);
   const std::int64_t total = out.numel();
   if (total == 0) return;
@@ -94,10 +91,7 @@ void index_add_(const TensorRef& out, int dim, const TensorRef& index, const Ten
   validate::operand(op, "output", out);
   validate::floating(op, "output", out);
   validate::contiguous(op, "output", out);
-  validate::operand(op, "source", source);
-  validate::same_device(op, out, source, "source");
-  validate::dtype_is(op, "source", source, out.dtype);
-  validate::contiguous(op, "source", source);
+  validate::companion(op, "source", source, out);
   const std::int64_t n = check_indexing(op, "source", source, out, dim, index);
   const Split s = split_at(out, dim);
   const std::int64_t lanes = s.outer * s.inner;

@@ -124,9 +124,7 @@ void check_input(const char* op, const TensorRef& x) {
 
 /// The incoming gradient: one value, or `expected` values.
 void check_grad(const char* op, const TensorRef& g, const TensorRef& x, std::int64_t expected) {
-  validate::operand(op, "grad_out", g);
-  validate::same_device(op, x, g, "grad_out");
-  validate::dtype_is(op, "grad_out", g, x.dtype);
+  validate::same_kind(op, "grad_out", g, x);
   ZENGEN_CHECK(g.numel() == 1 || (g.numel() == expected && g.contiguous()), ShapeError, "cuda ", op,
                ": grad_out of shape ", g.shape_str(), " must hold one value or ", expected, " contiguous values");
 }
@@ -206,10 +204,7 @@ void check_classes(const char* op, const TensorRef& logits, const TensorRef& tar
 
 /// A per-row operand: [N], contiguous, the logits' dtype and device.
 void check_per_row(const char* op, const char* name, const TensorRef& t, const TensorRef& logits) {
-  validate::operand(op, name, t);
-  validate::same_device(op, logits, t, name);
-  validate::dtype_is(op, name, t, logits.dtype);
-  validate::contiguous(op, name, t);
+  validate::companion(op, name, t, logits);
   ZENGEN_CHECK(t.numel() == logits.sizes[0], ShapeError, "cuda ", op, ": ", name, " of shape ", t.shape_str(),
                " for ", logits.sizes[0], " rows");
 }
@@ -227,9 +222,7 @@ void pointwise_loss(PointwiseLoss kind, const TensorRef& out, const TensorRef& x
   check_input(op, x);
   validate::like(op, "target", t, x);
   if (w.data) validate::like(op, "weight", w, x);
-  validate::operand(op, "output", out);
-  validate::same_device(op, x, out, "output");
-  validate::dtype_is(op, "output", out, x.dtype);
+  validate::same_kind(op, "output", out, x);
   if (reduce)
     ZENGEN_CHECK(out.numel() == 1, ShapeError, "cuda ", op, ": a reduced output holds one value, got shape ",
                  out.shape_str());
@@ -283,10 +276,7 @@ void gaussian_kl(const TensorRef& out, const TensorRef& mu, const TensorRef& log
   const std::int64_t D = mu.sizes[mu.ndim - 1];
   std::int64_t rows = 1;  // the leading dims (rows of D == 0 terms sum to 0)
   for (int d = 0; d + 1 < mu.ndim; ++d) rows *= mu.sizes[d];
-  validate::operand(op, "output", out);
-  validate::same_device(op, mu, out, "output");
-  validate::dtype_is(op, "output", out, mu.dtype);
-  validate::contiguous(op, "output", out);
+  validate::companion(op, "output", out, mu);
   ZENGEN_CHECK(out.numel() == (reduce ? 1 : rows), ShapeError, "cuda gaussian_kl: output of shape ", out.shape_str(),
                reduce ? " for a reduced result (expected one value)" : " for per-row results");
   dispatch_float(mu.dtype, op, [&]<typename T>() {
@@ -324,9 +314,7 @@ void cross_entropy(const TensorRef& out, const TensorRef& lse, const TensorRef& 
   const char* op = "cross_entropy";
   check_classes(op, logits, target);
   check_per_row(op, "lse", lse, logits);
-  validate::operand(op, "output", out);
-  validate::same_device(op, logits, out, "output");
-  validate::dtype_is(op, "output", out, logits.dtype);
+  validate::same_kind(op, "output", out, logits);
   const std::int64_t N = logits.sizes[0], K = logits.sizes[1];
   if (reduce)
     ZENGEN_CHECK(out.numel() == 1, ShapeError, "cuda ", op, ": a reduced output holds one value, got shape ",

@@ -118,10 +118,7 @@ Layout check_input(const char* op, const TensorRef& x) {
 
 /// A per-channel operand: [C], contiguous, x's dtype and device.
 void check_channels(const char* op, const char* name, const TensorRef& t, const TensorRef& x, std::int64_t channels) {
-  validate::operand(op, name, t);
-  validate::same_device(op, x, t, name);
-  validate::dtype_is(op, name, t, x.dtype);
-  validate::contiguous(op, name, t);
+  validate::companion(op, name, t, x);
   ZENGEN_CHECK(t.numel() == channels, ShapeError, "cuda ", op, ": ", name, " of shape ", t.shape_str(), " for ",
                channels, " channels");
 }

@@ -59,12 +59,23 @@ inline void contiguous(const char* op, const char* name, const TensorRef& t) {
                " must be contiguous");
 }
 
-/// A companion of x (a target, a gradient, an optimizer state): defined, on
-/// x's device, of x's dtype and shape, contiguous.
-inline void like(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
+/// An operand that goes with x: defined, on x's device, of x's dtype.
+inline void same_kind(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
   operand(op, name, t);
   same_device(op, x, t, name);
   dtype_is(op, name, t, x.dtype);
+}
+
+/// The same, contiguous (its shape checked by the caller: a per-row or
+/// per-channel vector, an indexed result).
+inline void companion(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
+  same_kind(op, name, t, x);
+  contiguous(op, name, t);
+}
+
+/// A companion of x's shape (a target, a gradient, an optimizer state).
+inline void like(const char* op, const char* name, const TensorRef& t, const TensorRef& x) {
+  same_kind(op, name, t, x);
   same_shape(op, name, t, x);
   contiguous(op, name, t);
 }
