@@ -23,10 +23,11 @@ void parallel_fill(const Tensor& out, F value_at) {
 
 }  // namespace
 
-std::uint64_t random_blocks(std::int64_t n, DType t) {
-  const int k = per_block(t);
-  return static_cast<std::uint64_t>((n + k - 1) / k);
+std::uint64_t random_blocks(std::int64_t n, int elements_per_block) {
+  return static_cast<std::uint64_t>((n + elements_per_block - 1) / elements_per_block);
 }
+
+std::uint64_t random_blocks(std::int64_t n, DType t) { return random_blocks(n, per_block(t)); }
 
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high) {
   dispatch_floating(out.dtype(), "uniform_", [&]<typename T>() {
@@ -48,13 +49,7 @@ void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, dou
 void fill_randint(const Tensor& out, std::uint64_t seed, std::uint64_t block, std::int64_t low, std::int64_t high) {
   const auto span = static_cast<std::uint64_t>(high - low);
   dispatch_all(out.dtype(), [&]<typename T>() {
-    parallel_fill<T>(out, [&](std::int64_t i) {
-      std::uint32_t w[4];
-      philox_block(seed, block + static_cast<std::uint64_t>(i / 2), w);
-      const int lane = static_cast<int>(i % 2) * 2;
-      const std::uint64_t bits = (static_cast<std::uint64_t>(w[lane]) << 32) | w[lane + 1];
-      return static_cast<T>(low + static_cast<std::int64_t>(bits % span));
-    });
+    parallel_fill<T>(out, [&](std::int64_t i) { return static_cast<T>(philox_randint(seed, block, i, low, span)); });
   });
 }
 
@@ -62,6 +57,13 @@ void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std:
   dispatch_floating(out.dtype(), "bernoulli", [&]<typename T>() {
     const T* prob = static_cast<const T*>(p.data_ptr());
     parallel_fill<T>(out, [&](std::int64_t i) { return philox_uniform<T>(seed, block, i) < prob[i] ? T(1) : T(0); });
+  });
+}
+
+void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64_t block) {
+  dispatch_floating(out.dtype(), "bernoulli", [&]<typename T>() {
+    const T prob = static_cast<T>(p);
+    parallel_fill<T>(out, [&](std::int64_t i) { return philox_uniform<T>(seed, block, i) < prob ? T(1) : T(0); });
   });
 }
 

@@ -9,8 +9,11 @@
 
 namespace zengen::cpu {
 
-/// Counter blocks one call over n elements of dtype t uses.
+/// Counter blocks one uniform / normal / bernoulli call over n elements of
+/// dtype t uses.
 std::uint64_t random_blocks(std::int64_t n, DType t);
+/// Counter blocks a call drawing per_block elements from each block uses.
+std::uint64_t random_blocks(std::int64_t n, int elements_per_block);
 
 /// Fills a contiguous floating tensor.
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high);
@@ -19,5 +22,7 @@ void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, dou
 void fill_randint(const Tensor& out, std::uint64_t seed, std::uint64_t block, std::int64_t low, std::int64_t high);
 /// out[i] = uniform(i) < p[i] ? 1 : 0; p contiguous, same shape and dtype as out.
 void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std::uint64_t block);
+/// out[i] = uniform(i) < p ? 1 : 0 (p in out's dtype).
+void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64_t block);
 
 }  // namespace zengen::cpu

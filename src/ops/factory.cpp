@@ -6,6 +6,8 @@
 #include "cpu/random.hpp"
 #include "ops/kernels.hpp"
 #include "zengen/core/generator.hpp"
+#include "zengen/ops/elementwise.hpp"
+#include "zengen/ops/reduction.hpp"
 
 namespace zengen {
 
@@ -86,55 +88,68 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOp
 }
 
 namespace {
-// Draws from the global generator on the CPU, then moves the result; with
-// `on_device`, the sampler runs on the target device itself (the CUDA
-// samplers give the same numbers as the CPU's).
+// Samples on the target device: every sampler gives the same numbers on the
+// CPU and CUDA (element i depends only on the seed, the call's first counter
+// block and i). A call takes `blocks` counter blocks of the global generator.
 template <typename Sampler>
-Tensor sample(const Shape& shape, TensorOptions options, Sampler sampler, bool on_device = false) {
-  const bool requires_grad = options.requires_grad;
-  Tensor t = Tensor::empty(shape, {.dtype = options.dtype, .device = on_device ? options.device : Device::cpu()});
+Tensor sample(const Shape& shape, TensorOptions options, std::uint64_t blocks, Sampler sampler) {
+  Tensor t = Tensor::empty(shape, {.dtype = options.dtype, .device = options.device});
   Generator& gen = default_generator();
-  const std::uint64_t block = gen.advance(cpu::random_blocks(t.numel(), t.dtype()));
+  const std::uint64_t block = gen.advance(blocks);
   sampler(t, gen.state().seed, block);
-  t = t.to(options.device);
-  if (requires_grad) t.requires_grad_(true);
+  if (options.requires_grad) t.requires_grad_(true);
   return t;
 }
+
+// Uniform, normal and bernoulli samples use 4 elements per block in float32,
+// 2 in float64.
+std::uint64_t float_blocks(const Shape& shape, DType dtype) { return cpu::random_blocks(shape.numel(), dtype); }
 }  // namespace
 
 Tensor randn(const Shape& shape, TensorOptions options) {
-  return sample(shape, options, [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-    kernels::fill_normal(t, seed, block, 0.0, 1.0);
-  }, /*on_device=*/true);
+  return sample(shape, options, float_blocks(shape, options.dtype),
+                [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
+                  kernels::fill_normal(t, seed, block, 0.0, 1.0);
+                });
 }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
-  return sample(shape, options, [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-    kernels::fill_uniform(t, seed, block, 0.0, 1.0);
-  }, /*on_device=*/true);
+  return sample(shape, options, float_blocks(shape, options.dtype),
+                [](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
+                  kernels::fill_uniform(t, seed, block, 0.0, 1.0);
+                });
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
   ZENGEN_CHECK(low < high, ValueError, "randint: low (", low, ") must be less than high (", high, ")");
-  return sample(shape, options, [&](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-    cpu::fill_randint(t, seed, block, low, high);
-  });
+  return sample(shape, options, cpu::random_blocks(shape.numel(), kRandintPerBlock),
+                [&](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
+                  kernels::fill_randint(t, seed, block, low, high);
+                });
 }
 
 Tensor bernoulli(const Tensor& p) {
   ZENGEN_CHECK(is_floating(p.dtype()), DTypeError, "bernoulli: probabilities must be floating, got ", p.dtype());
-  const Tensor probs = p.detach().to(Device::cpu()).contiguous();
-  for (double v : probs.to_vector<double>())
-    ZENGEN_CHECK(v >= 0.0 && v <= 1.0, ValueError, "bernoulli: probabilities must lie in [0, 1], got ", v);
-  return sample(p.shape(), {.dtype = p.dtype(), .device = p.device()},
+  const Tensor probs = p.detach().contiguous();
+  if (probs.numel() > 0) {
+    // The largest of p and of -p (NaN wins in max, and fails both tests).
+    const double high = max(probs).item(), neg_low = max(neg(probs)).item();
+    ZENGEN_CHECK(-neg_low >= 0.0 && high <= 1.0, ValueError, "bernoulli: probabilities must lie in [0, 1], got "
+                 "values in [", -neg_low, ", ", high, "]");
+  }
+  return sample(p.shape(), {.dtype = p.dtype(), .device = p.device()}, float_blocks(p.shape(), p.dtype()),
                 [&](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
-                  cpu::fill_bernoulli(t, probs, seed, block);
+                  kernels::fill_bernoulli(t, probs, seed, block);
                 });
 }
 
 Tensor bernoulli(const Shape& shape, double p, TensorOptions options) {
   ZENGEN_CHECK(p >= 0.0 && p <= 1.0, ValueError, "bernoulli: p must lie in [0, 1], got ", p);
-  return bernoulli(full(shape, p, {.dtype = options.dtype})).to(options.device);
+  ZENGEN_CHECK(is_floating(options.dtype), DTypeError, "bernoulli: the result must be floating, got ", options.dtype);
+  return sample(shape, options, float_blocks(shape, options.dtype),
+                [&](const Tensor& t, std::uint64_t seed, std::uint64_t block) {
+                  kernels::fill_bernoulli(t, p, seed, block);
+                });
 }
 
 Tensor randn_like(const Tensor& x) { return randn(x.shape(), {.dtype = x.dtype(), .device = x.device()}); }

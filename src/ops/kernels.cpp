@@ -295,6 +295,21 @@ void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, dou
   cpu::fill_normal(out, seed, block, mean, std);
 }
 
+void fill_randint(const Tensor& out, std::uint64_t seed, std::uint64_t block, std::int64_t low, std::int64_t high) {
+  ZENGEN_ON_CUDA(out, cuda::fill_randint(ref(out), seed, block, low, high));
+  cpu::fill_randint(out, seed, block, low, high);
+}
+
+void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std::uint64_t block) {
+  ZENGEN_ON_CUDA(out, cuda::fill_bernoulli(ref(out), ref(p), seed, block));
+  cpu::fill_bernoulli(out, p, seed, block);
+}
+
+void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64_t block) {
+  ZENGEN_ON_CUDA(out, cuda::fill_bernoulli(ref(out), p, seed, block));
+  cpu::fill_bernoulli(out, p, seed, block);
+}
+
 namespace {
 /// A CUDA operand as the fused kernels take it: contiguous (a copy of a
 /// strided or broadcast gradient; parameters and state are contiguous).

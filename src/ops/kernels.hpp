@@ -76,6 +76,9 @@ void cuda_batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& 
 // ---- random (contiguous floating out) ----
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high);
 void fill_normal(const Tensor& out, std::uint64_t seed, std::uint64_t block, double mean, double std);
+void fill_randint(const Tensor& out, std::uint64_t seed, std::uint64_t block, std::int64_t low, std::int64_t high);
+void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std::uint64_t block);
+void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64_t block);
 
 // ---- optimizers ----
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,

@@ -18,6 +18,7 @@
 #include "matmul.hpp"
 #include "normalization.hpp"
 #include "optim.hpp"
+#include "random.hpp"
 #include "reduction.hpp"
 #endif
 
@@ -199,6 +200,13 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   CHECK_THROWS_AS(zc::index_add_(table, 0, index, ref({3, 3})), zengen::ShapeError);
   CHECK_THROWS_AS(zc::index_add_(ref({5, 3}, DType::Int64), 0, index, ref({2, 3}, DType::Int64)),
                   zengen::DTypeError);
+
+  // samplers: bernoulli's probabilities like the output, randint's range.
+  m = message_of([&] { zc::fill_bernoulli(a, wrong, 1, 0); });
+  CHECK(m.find("bernoulli") != std::string::npos);
+  CHECK(m.find("probabilities") != std::string::npos);
+  CHECK_THROWS_AS(zc::fill_bernoulli(ref({4, 3}, DType::Int64), 0.5, 1, 0), zengen::DTypeError);
+  CHECK_THROWS_AS(zc::fill_randint(a, 1, 0, 3, 3), zengen::ValueError);
 }
 #endif
 

@@ -115,6 +115,45 @@ TEST_CASE("random: Philox4x32-10 matches the reference known-answer test", "[cor
   REQUIRE(out[3] == 0x9b00dbd8u);
 }
 
+TEST_CASE("random: bernoulli and randint are the uniform words a plain loop reads", "[core][random]") {
+  const std::int64_t n = 1001;
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    INFO(dt);
+    manual_seed(21);
+    const auto u = rand({n}, {.dtype = dt}).to_vector<double>();
+    manual_seed(21);
+    const auto b = bernoulli({n}, 0.3, {.dtype = dt}).to_vector<double>();
+    manual_seed(21);
+    std::vector<double> probs(n);
+    for (std::int64_t i = 0; i < n; ++i) probs[i] = static_cast<double>(i) / static_cast<double>(n - 1);
+    const auto bt = bernoulli(from_vector(probs, {n}, {.dtype = dt})).to_vector<double>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double p = dt == DType::Float32 ? static_cast<float>(probs[i]) : probs[i];
+      const double threshold = dt == DType::Float32 ? static_cast<float>(0.3) : 0.3;
+      REQUIRE(b[i] == (u[i] < threshold ? 1.0 : 0.0));
+      REQUIRE(bt[i] == (u[i] < p ? 1.0 : 0.0));
+    }
+  }
+  // randint: 64 bits (words 2j, 2j+1 of block i / 2) modulo the span, and
+  // 2 elements per block in every dtype, so the next call starts after them.
+  for (DType dt : {DType::Int64, DType::Float32}) {
+    INFO(dt);
+    manual_seed(8);
+    const std::uint64_t first = default_generator().state().offset;
+    const auto r = randint(-5, 1000, {n}, {.dtype = dt}).to_vector<double>();
+    REQUIRE(default_generator().state().offset - first == static_cast<std::uint64_t>((n + 1) / 2));
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::uint32_t w[4];
+      philox_block(8, first + static_cast<std::uint64_t>(i / 2), w);
+      const std::uint64_t bits = (std::uint64_t{w[(i % 2) * 2]} << 32) | w[(i % 2) * 2 + 1];
+      REQUIRE(r[i] == static_cast<double>(-5 + static_cast<std::int64_t>(bits % 1005)));
+    }
+  }
+  REQUIRE_THROWS_AS(bernoulli(tensor({0.5, std::nan("")})), ValueError);
+  REQUIRE_THROWS_AS(bernoulli(tensor({-0.1, 0.5})), ValueError);
+  REQUIRE_THROWS_AS(bernoulli({2}, 0.5, {.dtype = DType::Int64}), DTypeError);
+}
+
 TEST_CASE("random: distributions have the right moments", "[core][random]") {
   manual_seed(5);
   const std::int64_t n = 200000;

@@ -229,3 +229,37 @@ TEST_CASE("cuda ops: Philox samples equal the CPU's for the same seed", "[cuda][
   const Tensor d_gpu = randn({501}, {.dtype = DType::Float64, .device = kGpu});
   require_match(d_cpu, d_gpu, 1e-12);
 }
+
+TEST_CASE("cuda ops: bernoulli, randint and dropout sample on the GPU, as the CPU does", "[cuda][random]") {
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    INFO(dt);
+    const Shape s{333, 7};
+    manual_seed(99);
+    const Tensor b_cpu = bernoulli(s, 0.3, {.dtype = dt}), r_cpu = randint(-3, 1000, s, {.dtype = dt});
+    const Tensor p_cpu = rand(s, {.dtype = dt}), bt_cpu = bernoulli(p_cpu);
+    manual_seed(99);
+    const Tensor b_gpu = bernoulli(s, 0.3, {.dtype = dt, .device = kGpu});
+    const Tensor r_gpu = randint(-3, 1000, s, {.dtype = dt, .device = kGpu});
+    const Tensor p_gpu = rand(s, {.dtype = dt, .device = kGpu}), bt_gpu = bernoulli(p_gpu);
+    REQUIRE(b_gpu.device() == kGpu);
+    REQUIRE(bt_gpu.device() == kGpu);
+    // Bit for bit: the same uniform words and integer arithmetic.
+    REQUIRE(b_gpu.to(Device::cpu()).to_vector<double>() == b_cpu.to_vector<double>());
+    REQUIRE(r_gpu.to(Device::cpu()).to_vector<double>() == r_cpu.to_vector<double>());
+    REQUIRE(bt_gpu.to(Device::cpu()).to_vector<double>() == bt_cpu.to_vector<double>());
+  }
+  manual_seed(5);
+  const Tensor i_cpu = randint(0, 1 << 20, {4097});
+  manual_seed(5);
+  const Tensor i_gpu = randint(0, 1 << 20, {4097}, {.dtype = DType::Int64, .device = kGpu});
+  REQUIRE(i_gpu.to(Device::cpu()).to_vector<std::int64_t>() == i_cpu.to_vector<std::int64_t>());
+
+  const Tensor x = randn({64, 100});
+  manual_seed(3);
+  const Tensor y_cpu = nn::functional::dropout(x, 0.25, true);
+  manual_seed(3);
+  const Tensor y_gpu = nn::functional::dropout(x.to(kGpu), 0.25, true);
+  REQUIRE(y_gpu.to(Device::cpu()).to_vector<float>() == y_cpu.to_vector<float>());
+
+  REQUIRE_THROWS_AS(bernoulli(full({3}, 1.5, {.device = kGpu})), ValueError);  // checked on the device
+}

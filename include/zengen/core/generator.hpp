@@ -96,6 +96,19 @@ ZENGEN_HOST_DEVICE T philox_uniform(std::uint64_t seed, std::uint64_t block, std
   }
 }
 
+/// Element i of a uniform integer sample in [low, low + span): two 32-bit
+/// words (64 bits) per element, so 2 elements per block whatever the dtype,
+/// reduced modulo span (the bias is below span / 2^64).
+inline constexpr int kRandintPerBlock = 2;
+ZENGEN_HOST_DEVICE std::int64_t philox_randint(std::uint64_t seed, std::uint64_t block, std::int64_t i,
+                                               std::int64_t low, std::uint64_t span) {
+  std::uint32_t w[4];
+  philox_block(seed, block + static_cast<std::uint64_t>(i / kRandintPerBlock), w);
+  const int lane = static_cast<int>(i % kRandintPerBlock) * 2;
+  const std::uint64_t bits = (static_cast<std::uint64_t>(w[lane]) << 32) | w[lane + 1];
+  return low + static_cast<std::int64_t>(bits % span);
+}
+
 /// Element i of a standard normal sample (Box-Muller on pairs): float32
 /// element i takes words (2j, 2j+1) of its block with j = (i % 4) / 2 and
 /// the cosine (even i) or sine (odd i) branch; float64 element i takes all
