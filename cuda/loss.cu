@@ -129,26 +129,6 @@ void check_grad(const char* op, const TensorRef& g, const TensorRef& x, std::int
                ": grad_out of shape ", g.shape_str(), " must hold one value or ", expected, " contiguous values");
 }
 
-/// The largest v over the block (as block_sum); NaN wins, so a NaN row
-/// gives a NaN loss as on the CPU.
-template <typename T>
-__device__ __forceinline__ T block_max(T v) {
-  __shared__ T warp_max[32];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  auto larger = [](T a, T b) { return (a != a || a > b) ? a : b; };
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
-  if (lane == 0) warp_max[warp] = v;
-  __syncthreads();
-  v = threadIdx.x < blockDim.x / 32 ? warp_max[lane] : warp_max[0];
-  if (warp == 0) {
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
-  }
-  __syncthreads();
-  return v;
-}
-
 /// Block r: row r's max, log-sum-exp and loss (to losses[r]).
 template <typename T>
 __global__ void cross_entropy_rows(std::int64_t K, const T* logits, const std::int64_t* target, T* lse, T* losses) {

@@ -48,6 +48,26 @@ __device__ __forceinline__ T block_sum(T v) {
   return v;
 }
 
+/// The largest v over the block, as block_sum (valid in thread 0); NaN
+/// wins, so a NaN row gives a NaN result as on the CPU.
+template <typename T>
+__device__ __forceinline__ T block_max(T v) {
+  __shared__ T warp_max[32];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  auto larger = [](T a, T b) { return (a != a || a > b) ? a : b; };
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
+  if (lane == 0) warp_max[warp] = v;
+  __syncthreads();
+  v = threadIdx.x < blockDim.x / 32 ? warp_max[lane] : warp_max[0];
+  if (warp == 0) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) v = larger(v, __shfl_down_sync(0xffffffffu, v, offset));
+  }
+  __syncthreads();
+  return v;
+}
+
 namespace kernels {
 
 /// Block (row m, chunk c) of the grid; writes out[m] (one chunk) or

@@ -86,24 +86,13 @@ Tensor softplus(const Tensor& x) {
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   check_floating(x, "log_softmax");
   const std::int64_t d = wrap_dim(dim, x.dim(), "log_softmax");
-  const bool on_cuda = x.device().is_cuda();
-  Tensor y;
-  if (on_cuda) {
-    // No fused CUDA kernel yet: the same formula (max shift, log-sum-exp)
-    // from the CUDA ops, not recorded (the node below carries the gradient).
-    NoGradGuard no_grad;
-    const Tensor shifted = sub(x, max(x, d, /*keepdim=*/true).values);
-    y = sub(shifted, log(sum(exp(shifted), {d}, /*keepdim=*/true)));
-  } else {
-    y = empty_as(x, x.shape());
-    cpu::log_softmax(y, x, d);
-  }
+  Tensor y = empty_as(x, x.shape());
+  kernels::log_softmax(y, x, d);
   // d/dx: g - softmax(x) * sum(g along dim), softmax = exp(y).
-  return record("log_softmax", y, {&x}, [x, d, on_cuda, y = y.detach()](const Tensor& g) {
+  return record("log_softmax", y, {&x}, [x, d, y = y.detach()](const Tensor& g) {
     if (recording()) return Grads{sub(g, mul(exp(log_softmax(x, d)), sum(g, {d}, true)))};
-    if (on_cuda) return Grads{sub(g, mul(exp(y), sum(g, {d}, true)))};
     return Grads{fused_backward(g, y, [d](const Tensor& out, const Tensor& grad, const Tensor& saved) {
-      cpu::log_softmax_backward(out, grad, saved, d);
+      kernels::log_softmax_backward(out, grad, saved, d);
     })};
   });
 }

@@ -21,6 +21,7 @@
 #include "optim.hpp"
 #include "random.hpp"
 #include "reduction.hpp"
+#include "softmax.hpp"
 #endif
 
 namespace zengen::kernels {
@@ -160,6 +161,18 @@ void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
   check_devices("tanh_backward", out, {&grad, &y});
   ZENGEN_ON_CUDA(out, cuda::tanh_backward(ref(out), ref(grad), ref(y)));
   cpu::tanh_backward(out, grad, y);
+}
+
+void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim) {
+  check_devices("log_softmax", out, {&x});
+  ZENGEN_ON_CUDA(out, cuda::log_softmax(ref(out), ref(x.contiguous()), dim));
+  cpu::log_softmax(out, x, dim);
+}
+
+void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y, std::int64_t dim) {
+  check_devices("log_softmax_backward", out, {&grad, &y});
+  ZENGEN_ON_CUDA(out, cuda::log_softmax_backward(ref(out), ref(grad.contiguous()), ref(y.contiguous()), dim));
+  cpu::log_softmax_backward(out, grad, y, dim);
 }
 
 void sum(const Tensor& out, const Tensor& x, const std::vector<bool>& reduce) {

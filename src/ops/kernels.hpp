@@ -39,6 +39,10 @@ void leaky_relu(const Tensor& out, const Tensor& x, double slope);
 void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope);
 void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
 void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
+/// log_softmax along dim into a contiguous out; x may be strided.
+void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim);
+/// out (contiguous) = grad - exp(y) * sum(grad along dim); grad may be strided.
+void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y, std::int64_t dim);
 
 // ---- reductions ----
 void sum(const Tensor& out, const Tensor& x, const std::vector<bool>& reduce);

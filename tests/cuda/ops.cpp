@@ -81,15 +81,43 @@ TEST_CASE("cuda ops: activations forward and backward", "[cuda][activation]") {
     check_op([](auto& v) { return tanh(v[0]); }, {x});
     check_op([](auto& v) { return softplus(v[0] * 10.0); }, {x});
   }
-  // log_softmax (composed from the CUDA ops) and its gradient.
-  const Tensor rows = randf({33, 10}), gr = randf({33, 10});
-  check_op([](auto& v) { return log_softmax(v[0] * 20.0, 1); }, {rows});
-  check_op([](auto& v) { return log_softmax(v[0], 0); }, {rows});
+}
+
+TEST_CASE("cuda ops: log_softmax (fused kernels) along every dim, and its gradient", "[cuda][activation]") {
+  // A row per block (last dim: 10 classes, a 1000-wide row, a 4097-wide one
+  // past the 256 threads), a column per thread (dim 0 and a middle dim).
+  for (const Shape& s : {Shape{33, 10}, Shape{5, 1000}, Shape{3, 4097}, Shape{4, 7, 9, 5}}) {
+    INFO("shape " << s);
+    const Tensor x = randf(s), g = randf(s);
+    for (std::int64_t d = 0; d < static_cast<std::int64_t>(s.ndim()); ++d) {
+      INFO("dim " << d);
+      check_op([d](auto& v) { return log_softmax(v[0] * 20.0, d); }, {x});
+      check_op([d](auto& v) {
+        const Tensor t = v[0].detach().requires_grad_();
+        (log_softmax(t, d) * v[1]).sum().backward();
+        return t.grad();
+      }, {x, g});
+    }
+  }
+  // Strided input, a broadcast incoming gradient (sum's), double backward.
+  const Tensor m = randf({12, 31});
+  check_op([](auto& v) { return log_softmax(v[0].t(), 1); }, {m});
   check_op([](auto& v) {
-    const Tensor x = v[0].detach().requires_grad_();
-    (log_softmax(x, 1) * v[1]).sum().backward();
-    return x.grad();
-  }, {rows, gr});
+    const Tensor t = v[0].detach().requires_grad_();
+    log_softmax(t, 0).sum().backward();
+    return t.grad();
+  }, {m});
+  check_op([](auto& v) {
+    const Tensor t = v[0].detach().requires_grad_();
+    const Tensor grad = autograd::grad({(log_softmax(t, 1) * v[1]).sum()}, {t}, {}, true, /*create_graph=*/true)[0];
+    return autograd::grad({(grad * grad).sum()}, {t})[0];
+  }, {m, randf({12, 31})});
+  // An infinite logit, and a 0-d tensor (one softmax over one value).
+  check_op([](auto& v) { return log_softmax(where(gt(v[0], 1.5), full({}, -INFINITY, {.device = v[0].device()}), v[0]), 1); }, {m});
+  check_op([](auto& v) { return log_softmax(v[0].sum(), 0); }, {m});
+}
+
+TEST_CASE("cuda ops: LeakyReLU's vectorised path with an unaligned view", "[cuda][activation]") {
   // The vectorised path with an unaligned (offset) input and output tail.
   const Tensor big = randf({4099});
   check_op([](auto& v) { return leaky_relu(v[0].narrow(0, 3, 4093), 0.01); }, {big});

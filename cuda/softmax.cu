@@ -1,0 +1,161 @@
+// CUDA log_softmax: see softmax.hpp.
+#include "softmax.hpp"
+
+#include <cmath>
+
+#include "reduce.cuh"
+#include "validate.hpp"
+
+namespace zengen::cuda {
+
+namespace {
+
+struct Extents {
+  std::int64_t outer = 1, n = 1, inner = 1;
+};
+
+Extents extents(const TensorRef& x, std::int64_t dim) {
+  Extents e;
+  if (x.ndim == 0) return e;  // one softmax over one value
+  for (int d = 0; d < dim; ++d) e.outer *= x.sizes[d];
+  e.n = x.sizes[dim];
+  for (int d = static_cast<int>(dim) + 1; d < x.ndim; ++d) e.inner *= x.sizes[d];
+  return e;
+}
+
+/// Threads per row block: a warp for short rows, up to 256 for long ones
+/// (block_sum / block_max take any multiple of 32).
+unsigned row_threads(std::int64_t n) { return n <= 64 ? 32u : n <= 512 ? 128u : 256u; }
+
+// ---- a row per block (inner == 1) ----
+
+template <typename T>
+__global__ void log_softmax_rows(std::int64_t n, const T* x, T* y) {
+  const T* xr = x + blockIdx.x * n;
+  T* yr = y + blockIdx.x * n;
+  __shared__ T row_max;
+  __shared__ T row_log_sum;
+  T m = -INFINITY;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) m = (xr[j] != xr[j] || xr[j] > m) ? xr[j] : m;
+  m = block_max(m);
+  if (threadIdx.x == 0) row_max = m;
+  __syncthreads();
+  m = row_max;
+  double sum = 0.0;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += static_cast<double>(exp(xr[j] - m));
+  sum = block_sum(sum);
+  if (threadIdx.x == 0) row_log_sum = static_cast<T>(log(sum));
+  __syncthreads();
+  const T log_sum = row_log_sum;
+  // (x - max) - log(sum), as the CPU: x - (max + log(sum)) would round
+  // log(sum) to max's precision.
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = (xr[j] - m) - log_sum;
+}
+
+template <typename T>
+__global__ void log_softmax_backward_rows(std::int64_t n, const T* g, const T* y, T* gx) {
+  const std::int64_t base = blockIdx.x * n;
+  __shared__ T row_sum;
+  double sum = 0.0;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += static_cast<double>(g[base + j]);
+  sum = block_sum(sum);
+  if (threadIdx.x == 0) row_sum = static_cast<T>(sum);
+  __syncthreads();
+  const T s = row_sum;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) gx[base + j] = g[base + j] - exp(y[base + j]) * s;
+}
+
+// ---- a column per thread (inner > 1) ----
+
+template <typename T>
+__global__ void log_softmax_columns(Extents e, const T* x, T* y) {
+  const std::int64_t columns = e.outer * e.inner;
+  for (std::int64_t c = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; c < columns;
+       c += std::int64_t{gridDim.x} * blockDim.x) {
+    const std::int64_t o = c / e.inner, i = c - o * e.inner;
+    const T* xc = x + o * e.n * e.inner + i;
+    T* yc = y + o * e.n * e.inner + i;
+    T m = -INFINITY;
+    for (std::int64_t j = 0; j < e.n; ++j) {
+      const T v = xc[j * e.inner];
+      m = (v != v || v > m) ? v : m;
+    }
+    double sum = 0.0;
+    for (std::int64_t j = 0; j < e.n; ++j) sum += static_cast<double>(exp(xc[j * e.inner] - m));
+    const T log_sum = static_cast<T>(log(sum));
+    for (std::int64_t j = 0; j < e.n; ++j) yc[j * e.inner] = (xc[j * e.inner] - m) - log_sum;
+  }
+}
+
+template <typename T>
+__global__ void log_softmax_backward_columns(Extents e, const T* g, const T* y, T* gx) {
+  const std::int64_t columns = e.outer * e.inner;
+  for (std::int64_t c = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; c < columns;
+       c += std::int64_t{gridDim.x} * blockDim.x) {
+    const std::int64_t o = c / e.inner, i = c - o * e.inner;
+    const std::int64_t base = o * e.n * e.inner + i;
+    double sum = 0.0;
+    for (std::int64_t j = 0; j < e.n; ++j) sum += static_cast<double>(g[base + j * e.inner]);
+    const T s = static_cast<T>(sum);
+    for (std::int64_t j = 0; j < e.n; ++j) {
+      const std::int64_t k = base + j * e.inner;
+      gx[k] = g[k] - exp(y[k]) * s;
+    }
+  }
+}
+
+/// The checks both directions share: `out` and `in` alike (contiguous, same
+/// shape, dtype and device), floating, dim in range. Returns the extents.
+Extents check(const char* op, const TensorRef& out, const TensorRef& in, std::int64_t dim) {
+  validate::operand(op, "input", in);
+  validate::floating(op, "input", in);
+  validate::contiguous(op, "input", in);
+  validate::like(op, "output", out, in);
+  const std::int64_t rank = in.ndim == 0 ? 1 : in.ndim;
+  ZENGEN_CHECK(dim >= 0 && dim < rank, ValueError, "cuda ", op, ": dim ", dim, " is out of range for shape ",
+               in.shape_str());
+  const Extents e = extents(in, dim);
+  ZENGEN_CHECK(e.inner != 1 || e.outer < (std::int64_t{1} << 31), ShapeError, "cuda ", op, ": ", e.outer,
+               " rows is too many for one launch");
+  return e;
+}
+
+}  // namespace
+
+void log_softmax(const TensorRef& y, const TensorRef& x, std::int64_t dim) {
+  const char* op = "log_softmax";
+  const Extents e = check(op, y, x, dim);
+  if (x.numel() == 0) return;
+  DeviceScope scope(x.device);
+  cudaStream_t st = stream(x.device);
+  dispatch_float(x.dtype, op, [&]<typename T>() {
+    const auto* in = static_cast<const T*>(x.data);
+    auto* out = static_cast<T*>(y.data);
+    if (e.inner == 1)
+      log_softmax_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.n), 0, st>>>(e.n, in, out);
+    else
+      log_softmax_columns<T><<<blocks_for(e.outer * e.inner), kBlockThreads, 0, st>>>(e, in, out);
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+void log_softmax_backward(const TensorRef& grad_x, const TensorRef& grad_y, const TensorRef& y, std::int64_t dim) {
+  const char* op = "log_softmax_backward";
+  const Extents e = check(op, grad_x, y, dim);
+  validate::like(op, "grad_y", grad_y, y);
+  if (y.numel() == 0) return;
+  DeviceScope scope(y.device);
+  cudaStream_t st = stream(y.device);
+  dispatch_float(y.dtype, op, [&]<typename T>() {
+    const auto* g = static_cast<const T*>(grad_y.data);
+    const auto* saved = static_cast<const T*>(y.data);
+    auto* out = static_cast<T*>(grad_x.data);
+    if (e.inner == 1)
+      log_softmax_backward_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.n), 0, st>>>(e.n, g, saved, out);
+    else
+      log_softmax_backward_columns<T><<<blocks_for(e.outer * e.inner), kBlockThreads, 0, st>>>(e, g, saved, out);
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+}  // namespace zengen::cuda
