@@ -68,7 +68,66 @@ void binary_map(const char* op, const TensorRef& out, const TensorRef& a, const 
   dispatch_float(out.dtype, op, [&]<typename T>() { launch_map<T>(out, fn, operand<T>(a), operand<T>(b)); });
 }
 
+/// y[i] = fn(x[i], bias[c(i)]) over contiguous x and y seen as [outer, C,
+/// inner], in packs of V elements (one 128-bit access when V > 1). The
+/// channel of a pack's first element costs one division; the others step
+/// from it.
+template <int V, typename T>
+__global__ void bias_leaky_relu_packs(std::int64_t n, std::int64_t channels, std::int64_t inner, T* __restrict__ y,
+                                      const T* __restrict__ x, const T* __restrict__ bias, f::BiasLeakyReLU fn) {
+  const std::int64_t packs = n / V;
+  const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
+  const std::int64_t first = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x;
+  for (std::int64_t p = first; p < packs; p += stride) {
+    const Pack<T, V> in = reinterpret_cast<const Pack<T, V>*>(x)[p];
+    Pack<T, V> out;
+    std::int64_t q = p * V / inner, r = p * V - q * inner, c = q % channels;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      out.v[j] = fn(in.v[j], __ldg(bias + c));
+      if (++r == inner) {
+        r = 0;
+        if (++c == channels) c = 0;
+      }
+    }
+    reinterpret_cast<Pack<T, V>*>(y)[p] = out;
+  }
+  for (std::int64_t i = packs * V + first; i < n; i += stride) y[i] = fn(x[i], __ldg(bias + (i / inner) % channels));
+}
+
 }  // namespace
+
+void bias_leaky_relu(const TensorRef& out, const TensorRef& x, const TensorRef& bias, int dim, double slope) {
+  const char* op = "bias_leaky_relu";
+  validate::operand(op, "input", x);
+  validate::floating(op, "input", x);
+  validate::contiguous(op, "input", x);
+  validate::like(op, "output", out, x);
+  validate::companion(op, "bias", bias, x);
+  ZENGEN_CHECK(dim >= 0 && dim < x.ndim, ValueError, "cuda ", op, ": dim ", dim, " is out of range for input ",
+               x.shape_str());
+  ZENGEN_CHECK(bias.numel() == x.sizes[dim], ShapeError, "cuda ", op, ": bias of shape ", bias.shape_str(),
+               " for input ", x.shape_str(), " along dim ", dim, " (expected ", x.sizes[dim], " values)");
+  const std::int64_t n = x.numel();
+  if (n == 0) return;
+  std::int64_t inner = 1;
+  for (int d = dim + 1; d < x.ndim; ++d) inner *= x.sizes[d];
+  DeviceScope scope(x.device);
+  cudaStream_t st = stream(x.device);
+  dispatch_float(x.dtype, op, [&]<typename T>() {
+    constexpr int V = kPackSize<T>;
+    const auto* in = static_cast<const T*>(x.data);
+    const auto* b = static_cast<const T*>(bias.data);
+    auto* y = static_cast<T*>(out.data);
+    const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 16 == 0 && reinterpret_cast<std::uintptr_t>(y) % 16 == 0;
+    const f::BiasLeakyReLU fn{slope};
+    if (aligned)
+      bias_leaky_relu_packs<V><<<blocks_for(n / V), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+    else
+      bias_leaky_relu_packs<1><<<blocks_for(n), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+  });
+}
 
 void copy(const TensorRef& dst, const TensorRef& src) {
   validate::elementwise("copy", dst, {&src});

@@ -13,6 +13,9 @@ enum class Activation { ReLU, Sigmoid, Tanh, Softplus };
 
 void activation(Activation kind, const Tensor& out, const Tensor& x);
 void leaky_relu(const Tensor& out, const Tensor& x, double slope);
+/// out = leaky_relu(x + bias[c]), x contiguous [outer, C, inner] with
+/// channel c, bias [C] contiguous, out contiguous.
+void bias_leaky_relu(const Tensor& out, const Tensor& x, const Tensor& bias, std::int64_t dim, double slope);
 /// out = grad * (x > 0 ? 1 : slope).
 void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope);
 /// out = grad * y * (1 - y), y = sigmoid(x).

@@ -2,15 +2,43 @@
 
 #include <cstdio>
 #include <sstream>
+#include <typeinfo>
 
 #include "zengen/autograd/grad_mode.hpp"
+#include "zengen/nn/functional.hpp"
+#include "zengen/nn/layers.hpp"
+#include "zengen/ops/activation.hpp"
 #include "zengen/ops/factory.hpp"
 
 namespace zengen::nn {
 
+namespace {
+// A Linear with a bias followed by a LeakyReLU (slope >= 0) runs as the
+// matmul and one fused bias + LeakyReLU pass (bias_leaky_relu): the same
+// values, one pass over the output fewer. Exact types only: a subclass may
+// have its own forward.
+const Linear* fusable_linear(const ModuleBase& layer, const ModuleBase& next, double& slope) {
+  if (typeid(layer) != typeid(Linear) || typeid(next) != typeid(LeakyReLU)) return nullptr;
+  const auto& linear = static_cast<const Linear&>(layer);
+  slope = static_cast<const LeakyReLU&>(next).negative_slope;
+  return linear.bias.defined() && slope >= 0.0 ? &linear : nullptr;
+}
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) const {
   Tensor y = x;
-  for (const Layer& layer : *layers_) y = layer.forward(y);
+  const std::vector<Layer>& layers = *layers_;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    double slope = 0.0;
+    const Linear* linear = i + 1 < layers.size() ? fusable_linear(*layers[i].module, *layers[i + 1].module, slope)
+                                                 : nullptr;
+    if (linear) {
+      y = bias_leaky_relu(functional::linear(y, linear->weight, Tensor()), linear->bias, slope, -1);
+      ++i;
+    } else {
+      y = layers[i].forward(y);
+    }
+  }
   return y;
 }
 

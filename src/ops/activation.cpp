@@ -59,6 +59,28 @@ Tensor leaky_relu_backward(const Tensor& grad, const Tensor& x, double slope) {
   });
 }
 
+Tensor bias_leaky_relu(const Tensor& x, const Tensor& bias, double slope, std::int64_t dim) {
+  check_same(x, bias, "bias_leaky_relu");
+  ZENGEN_CHECK(x.dim() >= 1, ShapeError, "bias_leaky_relu: input must have at least one dim, got shape ", x.shape());
+  const std::int64_t d = wrap_dim(dim, x.dim(), "bias_leaky_relu");
+  ZENGEN_CHECK(bias.dim() == 1 && bias.size(0) == x.size(d), ShapeError, "bias_leaky_relu: bias of shape ",
+               bias.shape(), " for input ", x.shape(), " along dim ", dim, " (expected [", x.size(d), "])");
+  ZENGEN_CHECK(slope >= 0.0, ValueError, "bias_leaky_relu: slope must be >= 0 (the backward reads the sign of x + "
+               "bias from the output), got ", slope);
+  Tensor y = empty_as(x, x.shape());
+  kernels::bias_leaky_relu(y, x, bias, d, slope);
+  // With slope >= 0 the output has the sign of x + bias (0 stays 0), so it
+  // serves leaky_relu_backward as its x; the bias gets that gradient summed
+  // over every dim but d.
+  return record("bias_leaky_relu", y, {&x, &bias}, [y = y.detach(), slope, d](const Tensor& g) {
+    const Tensor gx = leaky_relu_backward(g, y, slope);
+    std::vector<std::int64_t> others;
+    for (std::int64_t k = 0; k < gx.dim(); ++k)
+      if (k != d) others.push_back(k);
+    return Grads{gx, others.empty() ? gx : sum(gx, others)};
+  });
+}
+
 Tensor sigmoid(const Tensor& x) {
   Tensor y = activation_forward("sigmoid", cpu::Activation::Sigmoid, x);
   return record("sigmoid", y, {&x}, [x, y = y.detach()](const Tensor& g) {

@@ -151,6 +151,13 @@ void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x,
   cpu::leaky_relu_backward(out, grad, x, slope);
 }
 
+void bias_leaky_relu(const Tensor& out, const Tensor& x, const Tensor& bias, std::int64_t dim, double slope) {
+  check_devices("bias_leaky_relu", out, {&x, &bias});
+  const Tensor xc = x.contiguous(), bc = bias.contiguous();
+  ZENGEN_ON_CUDA(out, cuda::bias_leaky_relu(ref(out), ref(xc), ref(bc), static_cast<int>(dim), slope));
+  cpu::bias_leaky_relu(out, xc, bc, dim, slope);
+}
+
 void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
   check_devices("sigmoid_backward", out, {&grad, &y});
   ZENGEN_ON_CUDA(out, cuda::sigmoid_backward(ref(out), ref(grad), ref(y)));

@@ -37,6 +37,8 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
 void activation(cpu::Activation kind, const Tensor& out, const Tensor& x);
 void leaky_relu(const Tensor& out, const Tensor& x, double slope);
 void leaky_relu_backward(const Tensor& out, const Tensor& grad, const Tensor& x, double slope);
+/// out (contiguous) = leaky_relu(x + bias along dim); x made contiguous here.
+void bias_leaky_relu(const Tensor& out, const Tensor& x, const Tensor& bias, std::int64_t dim, double slope);
 void sigmoid_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
 void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y);
 /// log_softmax along dim into a contiguous out; x may be strided.

@@ -20,6 +20,7 @@
 #include "optim.hpp"
 #include "random.hpp"
 #include "reduction.hpp"
+#include "softmax.hpp"
 #endif
 
 namespace zc = zengen::cuda;
@@ -200,6 +201,17 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   CHECK_THROWS_AS(zc::index_add_(table, 0, index, ref({3, 3})), zengen::ShapeError);
   CHECK_THROWS_AS(zc::index_add_(ref({5, 3}, DType::Int64), 0, index, ref({2, 3}, DType::Int64)),
                   zengen::DTypeError);
+
+  // log_softmax: alike operands, a dim in range; bias_leaky_relu: one bias per channel.
+  CHECK_THROWS_AS(zc::log_softmax(wrong, a, 1), zengen::ShapeError);
+  m = message_of([&] { zc::log_softmax(out, a, 2); });
+  CHECK(m.find("log_softmax") != std::string::npos);
+  CHECK(m.find("out of range") != std::string::npos);
+  CHECK_THROWS_AS(zc::log_softmax_backward(out, wrong, a, 1), zengen::ShapeError);
+  m = message_of([&] { zc::bias_leaky_relu(out, a, ref({4}), 1, 0.2); });
+  CHECK(m.find("bias_leaky_relu") != std::string::npos);
+  CHECK(m.find("expected 3 values") != std::string::npos);
+  CHECK_THROWS_AS(zc::bias_leaky_relu(out, a, ref({3}, DType::Float64), 1, 0.2), zengen::DTypeError);
 
   // samplers: bernoulli's probabilities like the output, randint's range.
   m = message_of([&] { zc::fill_bernoulli(a, wrong, 1, 0); });

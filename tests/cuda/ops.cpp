@@ -117,6 +117,33 @@ TEST_CASE("cuda ops: log_softmax (fused kernels) along every dim, and its gradie
   check_op([](auto& v) { return log_softmax(v[0].sum(), 0); }, {m});
 }
 
+TEST_CASE("cuda ops: bias_leaky_relu (one fused pass) and its gradients", "[cuda][activation]") {
+  struct Case {
+    Shape shape;
+    std::int64_t dim;
+  };
+  // Packs of 4 that cross channel boundaries (inner 153, C 65 rows), one
+  // value per channel, a 1-d input.
+  for (const Case& c : {Case{{64, 3, 17, 9}, 1}, Case{{33, 65}, -1}, Case{{5, 3}, 0}, Case{{4097}, 0},
+                        Case{{2, 8, 4, 4}, 2}}) {
+    INFO("shape " << c.shape << " dim " << c.dim);
+    const std::int64_t d = c.dim < 0 ? c.dim + c.shape.ndim() : c.dim;
+    const Tensor x = randf(c.shape), bias = randf({c.shape[d]}), g = randf(c.shape);
+    check_op([&](auto& v) { return bias_leaky_relu(v[0], v[1], 0.2, c.dim); }, {x, bias});
+    check_op([&](auto& v) {
+      const Tensor t = v[0].detach().requires_grad_(), b = v[1].detach().requires_grad_();
+      const auto grads = autograd::grad({(bias_leaky_relu(t, b, 0.2, c.dim) * v[2]).sum()}, {t, b});
+      return cat({grads[0].flatten(), grads[1]}, 0);
+    }, {x, bias, g});
+  }
+  // Linear + LeakyReLU in a Sequential run fused on the GPU too.
+  nn::Sequential net(nn::Linear(9, 17), nn::LeakyReLU(0.2));
+  const Tensor in = randf({6, 9});
+  const Tensor want = net.forward(in);
+  net.to(kGpu);
+  require_match(want, net.forward(in.to(kGpu)));
+}
+
 TEST_CASE("cuda ops: LeakyReLU's vectorised path with an unaligned view", "[cuda][activation]") {
   // The vectorised path with an unaligned (offset) input and output tail.
   const Tensor big = randf({4099});

@@ -127,6 +127,43 @@ TEST_CASE("module: registration errors", "[nn][module][errors]") {
   REQUIRE_THROWS_AS(b.non_leaf(), ValueError);
 }
 
+TEST_CASE("sequential: Linear + LeakyReLU run fused, with the unfused values and gradients", "[nn][sequential]") {
+  manual_seed(4);
+  // A subclass of Linear keeps its own forward: it is never fused.
+  struct ScaledLinear : nn::Linear {
+    using nn::Linear::Linear;
+    Tensor forward(const Tensor& x) const { return nn::Linear::forward(x) * 2.0; }
+  };
+  nn::Sequential net(nn::Linear(5, 6), nn::LeakyReLU(0.2), nn::Linear(6, 4, /*bias=*/false), nn::LeakyReLU(0.1),
+                     ScaledLinear(4, 3), nn::LeakyReLU(0.3), nn::Linear(3, 3), nn::LeakyReLU(-0.5),
+                     nn::Linear(3, 2), nn::LeakyReLU(0.2));
+  const Tensor x = randn({7, 5});
+  // The same layers one by one, unfused.
+  const auto unfused = [&](const Tensor& in) {
+    Tensor y = in;
+    for (std::size_t i = 0; i < net.size(); ++i) {
+      if (i == 4)
+        y = net.at<ScaledLinear>(i).forward(y);
+      else if (i % 2 == 0)
+        y = net.at<nn::Linear>(i).forward(y);
+      else
+        y = net.at<nn::LeakyReLU>(i).forward(y);
+    }
+    return y;
+  };
+  const Tensor got = net.forward(x);
+  REQUIRE(got.grad_fn()->name() == "bias_leaky_relu");  // the last pair ran fused
+  const Tensor want = unfused(x);
+  REQUIRE(got.to_vector<double>() == want.to_vector<double>());  // the same bits
+
+  const Tensor g = randn({7, 2});
+  const auto params = net.parameters();
+  const std::vector<Tensor> grads_fused = autograd::grad({sum(got * g)}, params);
+  const std::vector<Tensor> grads_plain = autograd::grad({sum(unfused(x) * g)}, params);
+  REQUIRE(grads_fused.size() == grads_plain.size());
+  for (std::size_t i = 0; i < params.size(); ++i) zengen::testing::require_close(grads_fused[i], grads_plain[i], 1e-6);
+}
+
 TEST_CASE("sequential: runs layers in order, indexes them, prints a summary", "[nn][sequential]") {
   manual_seed(3);
   nn::Sequential net(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3));

@@ -67,6 +67,7 @@ std::function<Tensor(const std::vector<Tensor>&)> first_derivative(F f) {
 
 ZENGEN_GRADCHECKED(relu);
 ZENGEN_GRADCHECKED(leaky_relu);
+ZENGEN_GRADCHECKED(bias_leaky_relu);
 ZENGEN_GRADCHECKED(sigmoid);
 ZENGEN_GRADCHECKED(tanh);
 ZENGEN_GRADCHECKED(softplus);
@@ -296,4 +297,63 @@ TEST_CASE("activation: relu passes NaN through, as PyTorch does", "[ops][activat
   REQUIRE(std::isnan(y.at({0})));
   REQUIRE(y.at({1}) == 0.0);
   REQUIRE(y.at({2}) == 2.0);
+}
+
+TEST_CASE("activation: bias_leaky_relu is leaky_relu(x + bias) along dim, in one pass", "[activation]") {
+  manual_seed(31);
+  struct Case {
+    Shape shape;
+    std::int64_t dim;
+  };
+  // A Linear's rows (dim -1), conv planes (dim 1), a middle dim, one big
+  // enough for the threaded loops.
+  for (const Case& c : {Case{{5, 7}, -1}, Case{{5, 7}, 0}, Case{{3}, 0}, Case{{2, 3, 4, 5}, 1},
+                        Case{{2, 3, 4, 5}, 2}, Case{{16, 8, 32, 33}, 1}, Case{{300, 257}, 1}}) {
+    for (DType dt : {DType::Float32, DType::Float64}) {
+      INFO("shape " << c.shape << " dim " << c.dim << " " << dt);
+      const std::int64_t d = c.dim < 0 ? c.dim + c.shape.ndim() : c.dim;
+      const Tensor x = randn(c.shape, {.dtype = dt}), bias = randn({c.shape[d]}, {.dtype = dt});
+      Shape along(std::vector<std::int64_t>(c.shape.size(), 1));
+      along[d] = c.shape[d];
+      // The composition rounds x + bias, then scales: the fused op must give
+      // the same bits.
+      const Tensor want = leaky_relu(x + bias.reshape(along), 0.2);
+      const Tensor got = bias_leaky_relu(x, bias, 0.2, c.dim);
+      REQUIRE(got.shape() == c.shape);
+      REQUIRE(got.to_vector<double>() == want.to_vector<double>());
+    }
+  }
+  // A strided input, slope 0 (ReLU).
+  const Tensor m = randn({6, 9}), b = randn({6});
+  REQUIRE(bias_leaky_relu(m.t(), b, 0.0, 1).to_vector<double>() ==
+          relu(m.t() + b).to_vector<double>());
+  require_values(bias_leaky_relu(tensor({-1, 0.5, 2, -4}, {2, 2}), tensor({0.5, -1}), 0.1, 1), {2, 2},
+                 {-0.05, -0.05, 2.5, -0.5}, 1e-7);
+
+  REQUIRE_THROWS_AS(bias_leaky_relu(ones({2, 3}), ones({2}), 0.1, 1), ShapeError);
+  REQUIRE_THROWS_AS(bias_leaky_relu(ones({2, 3}), ones({3, 1}), 0.1, 1), ShapeError);
+  REQUIRE_THROWS_AS(bias_leaky_relu(ones({2, 3}), ones({3}), -0.1, 1), ValueError);
+  REQUIRE_THROWS_AS(bias_leaky_relu(ones({2, 3}), ones({3}, {.dtype = DType::Float64}), 0.1, 1), DTypeError);
+  REQUIRE_THROWS_AS(bias_leaky_relu(ones({2, 3}), ones({3}), 0.1, 2), ValueError);
+}
+
+TEST_CASE("activation: bias_leaky_relu gradients w.r.t. x and bias, first and second order", "[activation][gradcheck]") {
+  manual_seed(32);
+  // x + bias must stay clear of the kink at 0: x away from zero, bias small.
+  const auto small_bias = [](std::int64_t n) { return (rand64({n}, false) * 0.02).detach().requires_grad_(); };
+  for (double slope : {0.2, 0.0}) {
+    INFO("slope " << slope);
+    require_gradcheck([slope](const std::vector<Tensor>& in) { return bias_leaky_relu(in[0], in[1], slope, 1); },
+                      {away_from_zero({2, 3, 4}), small_bias(3)});
+    require_gradcheck([slope](const std::vector<Tensor>& in) { return bias_leaky_relu(in[0], in[1], slope, -1); },
+                      {away_from_zero({5, 4}), small_bias(4)});
+    require_gradcheck(
+        [slope](const std::vector<Tensor>& in) { return bias_leaky_relu(in[0].transpose(0, 1), in[1], slope, 0); },
+        {away_from_zero({4, 3}), small_bias(3)});
+  }
+  // Second order: the first derivative w.r.t. x, built with create_graph, is
+  // linear in the incoming weights.
+  const Tensor bias = (rand64({3}, false) * 0.02).detach();
+  require_gradcheck(first_derivative([&](const Tensor& x) { return bias_leaky_relu(x, bias, 0.3, 1); }),
+                    {away_from_zero({2, 3, 2}), rand64({2, 3, 2})});
 }

@@ -2,7 +2,7 @@
 // differentiable must have a gradcheck test somewhere in tests/ops/.
 #include "helpers.hpp"
 
-static_assert(zengen::ops::op_count == 54,
+static_assert(zengen::ops::op_count == 55,
               "an op was added to or removed from ZENGEN_OPS: update this count and add its gradcheck test");
 
 TEST_CASE("op coverage: every differentiable op has a gradcheck test", "[ops][coverage]") {

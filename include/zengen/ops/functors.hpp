@@ -84,6 +84,11 @@ struct LeakyReLU {
     return x > T(0) ? x : scaled;
   }
 };
+/// leaky_relu(x + bias): a layer's bias and its LeakyReLU in one step.
+struct BiasLeakyReLU {
+  double slope;
+  template <typename T> ZENGEN_HOST_DEVICE T operator()(T x, T bias) const { return LeakyReLU{slope}(x + bias); }
+};
 /// grad * d/dx leaky_relu(x)
 struct LeakyReLUBackward {
   double slope;

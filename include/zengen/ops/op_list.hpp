@@ -54,6 +54,7 @@
   /* activations */              \
   X(relu, true)                  \
   X(leaky_relu, true)            \
+  X(bias_leaky_relu, true)       \
   X(sigmoid, true)               \
   X(tanh, true)                  \
   X(softplus, true)              \
