@@ -79,6 +79,31 @@ void BM_cuda_leaky_relu_backward(benchmark::State& state) {
   const zg::Tensor x = gpu_rand(), g = gpu_rand();
   run(state, 3 * kBytes, [&] { benchmark::DoNotOptimize(zg::leaky_relu_backward(g, x, 0.2)); });
 }
+// A layer's bias and LeakyReLU: the fused op against the two ops it
+// replaces, both charged the fused op's bytes (read x, write y).
+void BM_cuda_bias_leaky_relu_fused(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const zg::Tensor x = zg::rand({256, 256, 32, 32}, {.device = kGpu}), b = zg::rand({256}, {.device = kGpu});
+  run(state, 2 * kBytes, [&] { benchmark::DoNotOptimize(zg::bias_leaky_relu(x, b, 0.2, 1)); });
+}
+void BM_cuda_bias_leaky_relu_unfused(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const zg::Tensor x = zg::rand({256, 256, 32, 32}, {.device = kGpu}), b = zg::rand({256, 1, 1}, {.device = kGpu});
+  run(state, 2 * kBytes, [&] { benchmark::DoNotOptimize(zg::leaky_relu(zg::add(x, b), 0.2)); });
+}
+// log_softmax over rows of 1024 (read x, write y) and its backward (read g and y, write dx).
+void BM_cuda_log_softmax_rows(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const zg::Tensor x = zg::rand({kElements / 1024, 1024}, {.device = kGpu});
+  run(state, 2 * kBytes, [&] { benchmark::DoNotOptimize(zg::log_softmax(x, 1)); });
+}
+void BM_cuda_log_softmax_rows_backward(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const zg::Tensor x = zg::rand({kElements / 1024, 1024}, {.device = kGpu}).requires_grad_();
+  const zg::Tensor g = zg::rand({kElements / 1024, 1024}, {.device = kGpu});
+  const zg::Tensor y = zg::log_softmax(x, 1);
+  run(state, 3 * kBytes, [&] { benchmark::DoNotOptimize(zg::autograd::grad({y}, {x}, {g}, /*retain_graph=*/true)); });
+}
 void BM_cuda_add(benchmark::State& state) {
   if (!have_gpu(state)) return;
   const zg::Tensor x = gpu_rand(), y = gpu_rand();
@@ -129,6 +154,10 @@ BENCHMARK(BM_cuda_copy_memcpy)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_copy_kernel)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_leaky_relu_forward)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_leaky_relu_backward)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_cuda_bias_leaky_relu_fused)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_cuda_bias_leaky_relu_unfused)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_cuda_log_softmax_rows)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_cuda_log_softmax_rows_backward)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_add)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_add_broadcast_bias)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_cuda_mse_loss_forward)->Unit(benchmark::kMicrosecond)->UseRealTime();

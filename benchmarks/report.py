@@ -432,7 +432,7 @@ class Report:
     def memory_bound(self):
         rows = []
         torch_copy = self.theirs.get(("copy", "copy"))
-        families = (("bench_leaky_relu", lambda n: n.startswith("BM_leaky_relu_"), True),
+        families = (("bench_leaky_relu", lambda n: n.startswith(("BM_leaky_relu_", "BM_bias_leaky_relu_")), True),
                     ("bench_losses", lambda n: n.startswith(("BM_forward/", "BM_backward/")), True),
                     ("bench_optim", lambda n: n.startswith("BM_") and "copy" not in n, False),
                     ("bench_elementwise", lambda n: n.startswith("zengen_"), False))
@@ -445,7 +445,8 @@ class Report:
                 rate = gbs(f)
                 r = ratio(rate, bar)
                 t = self.theirs.get((program, name))
-                target = (program == "bench_leaky_relu" and name.endswith("_op")) or program == "bench_losses" \
+                target = (program == "bench_leaky_relu" and name.startswith("BM_leaky_relu_") and name.endswith("_op")) \
+                    or program == "bench_losses" \
                     or name in ("BM_adam_step",)
                 if target and r is not None:
                     key = program.replace("bench_", "")
