@@ -3,6 +3,8 @@
 #include "loss.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
 #include <type_traits>
 
 #include "reduce.cuh"
@@ -28,24 +30,102 @@ struct Checked {
   }
 };
 
-template <typename T, typename F>
-struct LossTerm {
-  const T* x;
-  const T* t;
+// ---- 128-bit packs ----
+//
+// Every element-wise loss kernel below is a template over V, the elements
+// one thread loads from each operand at once: 16 / sizeof(T) (one 128-bit
+// access) when every operand is 16-byte aligned, else 1. Contiguous
+// tensors from the allocator are aligned; a narrowed view may not be.
+
+template <int V, typename T>
+__device__ __forceinline__ Pack<T, V> load(const T* p, std::int64_t pack) {
+  return reinterpret_cast<const Pack<T, V>*>(p)[pack];
+}
+template <int V, typename T>
+__device__ __forceinline__ void store(T* p, std::int64_t pack, const Pack<T, V>& v) {
+  reinterpret_cast<Pack<T, V>*>(p)[pack] = v;
+}
+
+/// Runs body.template operator()<V>() with V = 16 / sizeof(T) when every
+/// pointer given (null ones are skipped) is 16-byte aligned, else V = 1.
+template <typename T, typename Body>
+void with_pack_size(std::initializer_list<const void*> pointers, Body&& body) {
+  bool aligned = true;
+  for (const void* p : pointers) aligned = aligned && reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
+  if (aligned)
+    body.template operator()<kPackSize<T>>();
+  else
+    body.template operator()<1>();
+}
+
+/// A reduction term made of V consecutive loss terms (a pack of each
+/// operand; the last, partial pack element by element), summed in double:
+/// the reduction then walks n / V terms. pair(a, b) is one element's term;
+/// w, when given, weighs it.
+template <int V, typename T, typename Pair>
+struct PackedTerm {
+  const T* a;
+  const T* b;
   const T* w;  // null: weight 1
-  std::int64_t R;
-  Checked<F> fn;
-  __device__ T operator()(std::int64_t m, std::int64_t r) const {
-    const std::int64_t i = m * R + r;
-    const T v = fn.term(x[i], t[i]);
-    return w ? w[i] * v : v;
+  std::int64_t n;
+  Pair pair;
+  __device__ double operator()(std::int64_t, std::int64_t p) const {
+    double sum = 0.0;
+    if ((p + 1) * V <= n) {
+      const Pack<T, V> as = load<V>(a, p), bs = load<V>(b, p);
+      if (w) {
+        const Pack<T, V> ws = load<V>(w, p);
+#pragma unroll
+        for (int j = 0; j < V; ++j) sum += static_cast<double>(ws.v[j] * pair(as.v[j], bs.v[j]));
+      } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) sum += static_cast<double>(pair(as.v[j], bs.v[j]));
+      }
+    } else {
+      for (std::int64_t i = p * V; i < n; ++i) sum += static_cast<double>(w ? w[i] * pair(a[i], b[i]) : pair(a[i], b[i]));
+    }
+    return sum;
   }
 };
 
-template <typename T, typename F>
+template <typename F>
+struct LossPair {  // a pointwise loss's term of (input, target)
+  Checked<F> fn;
+  template <typename T>
+  __device__ T operator()(T x, T t) const { return fn.term(x, t); }
+};
+
+struct KLPair {  // the Gaussian KL's term of (mu, logvar)
+  template <typename T>
+  __device__ T operator()(T mu, T lv) const { return f::GaussianKL{}(mu, lv); }
+};
+
+/// out = scale * the sum of n terms, by the deterministic reduction over
+/// packs of V terms.
+template <typename T, typename Pair>
+void reduce_pairs(int device, std::int64_t n, const T* a, const T* b, const T* w, Pair pair, T* out, double scale) {
+  with_pack_size<T>({a, b, w}, [&]<int V>() {
+    launch_reduce_rows(device, 1, (n + V - 1) / V, PackedTerm<V, T, Pair>{a, b, w, n, pair}, out, scale);
+  });
+}
+
+template <int V, typename T, typename F>
 __global__ void loss_terms(std::int64_t n, T* out, const T* x, const T* t, const T* w, Checked<F> fn) {
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
+  const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
+  const std::int64_t first = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x;
+  for (std::int64_t p = first; p < n / V; p += stride) {
+    const Pack<T, V> xs = load<V>(x, p), ts = load<V>(t, p);
+    Pack<T, V> out_pack;
+#pragma unroll
+    for (int j = 0; j < V; ++j) out_pack.v[j] = fn.term(xs.v[j], ts.v[j]);
+    if (w) {
+      const Pack<T, V> ws = load<V>(w, p);
+#pragma unroll
+      for (int j = 0; j < V; ++j) out_pack.v[j] = ws.v[j] * out_pack.v[j];
+    }
+    store<V>(out, p, out_pack);
+  }
+  for (std::int64_t i = n / V * V + first; i < n; i += stride) {
     const T v = fn.term(x[i], t[i]);
     out[i] = w ? w[i] * v : v;
   }
@@ -63,28 +143,64 @@ struct Factor {
   }
 };
 
+/// One element's gradients w.r.t. input and target: c(i) (times w[i]) times
+/// the functor's derivatives.
 template <typename T, typename F>
+__device__ __forceinline__ void loss_grads(const Factor<T>& c, std::int64_t i, T x, T t, const T* w, T wi, F fn,
+                                           T& dx, T& dt) {
+  T factor = c(i);
+  if (w) factor = factor * wi;
+  dx = factor * fn.d_input(x, t);
+  dt = factor * fn.d_target(x, t);
+}
+
+template <int V, typename T, typename F>
 __global__ void loss_backward(std::int64_t n, T* gx, T* gt, Factor<T> c, const T* x, const T* t, const T* w, F fn) {
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
-    T factor = c(i);
-    if (w) factor = factor * w[i];
-    if (gx) gx[i] = factor * fn.d_input(x[i], t[i]);
-    if (gt) gt[i] = factor * fn.d_target(x[i], t[i]);
+  const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
+  const std::int64_t first = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x;
+  for (std::int64_t p = first; p < n / V; p += stride) {
+    const Pack<T, V> xs = load<V>(x, p), ts = load<V>(t, p);
+    Pack<T, V> ws{};
+    if (w) ws = load<V>(w, p);
+    Pack<T, V> dx, dt;
+#pragma unroll
+    for (int j = 0; j < V; ++j) loss_grads(c, p * V + j, xs.v[j], ts.v[j], w, ws.v[j], fn, dx.v[j], dt.v[j]);
+    if (gx) store<V>(gx, p, dx);
+    if (gt) store<V>(gt, p, dt);
+  }
+  for (std::int64_t i = n / V * V + first; i < n; i += stride) {
+    T dx, dt;
+    loss_grads(c, i, x[i], t[i], w, w ? w[i] : T(0), fn, dx, dt);
+    if (gx) gx[i] = dx;
+    if (gt) gt[i] = dt;
   }
 }
 
-template <typename T>
+template <int V, typename T>
 __global__ void kl_backward(std::int64_t n, T* gmu, T* glv, Factor<T> c, const T* mu, const T* lv) {
   const f::GaussianKL fn;
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
+  const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
+  const std::int64_t first = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x;
+  for (std::int64_t p = first; p < n / V; p += stride) {
+    const Pack<T, V> ms = load<V>(mu, p), ls = load<V>(lv, p);
+    Pack<T, V> dmu, dlv;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const T factor = c(p * V + j);
+      dmu.v[j] = factor * fn.d_mu(ms.v[j], ls.v[j]);
+      dlv.v[j] = factor * fn.d_logvar(ms.v[j], ls.v[j]);
+    }
+    if (gmu) store<V>(gmu, p, dmu);
+    if (glv) store<V>(glv, p, dlv);
+  }
+  for (std::int64_t i = n / V * V + first; i < n; i += stride) {
     const T factor = c(i);
     if (gmu) gmu[i] = factor * fn.d_mu(mu[i], lv[i]);
     if (glv) glv[i] = factor * fn.d_logvar(mu[i], lv[i]);
   }
 }
 
+/// Row m's KL terms (gaussian_kl without reduction: a row per output).
 template <typename T>
 struct KLTerm {
   const T* mu;
@@ -214,11 +330,13 @@ void pointwise_loss(PointwiseLoss kind, const TensorRef& out, const TensorRef& x
     with_functor(kind, [&](auto fn) {
       const Checked<decltype(fn)> checked{fn};
       if (reduce) {
-        launch_reduce_rows(x.device, 1, n, LossTerm<T, decltype(fn)>{typed<T>(x), typed<T>(t), typed<T>(w), n, checked},
-                           static_cast<T*>(out.data), scale);
+        reduce_pairs(x.device, n, typed<T>(x), typed<T>(t), typed<T>(w), LossPair<decltype(fn)>{checked},
+                     static_cast<T*>(out.data), scale);
       } else if (n > 0) {
-        loss_terms<<<blocks_for(n), kBlockThreads, 0, stream(x.device)>>>(n, typed<T>(out), typed<T>(x), typed<T>(t),
-                                                                          typed<T>(w), checked);
+        with_pack_size<T>({x.data, t.data, w.data, out.data}, [&]<int V>() {
+          loss_terms<V><<<blocks_for((n + V - 1) / V), kBlockThreads, 0, stream(x.device)>>>(
+              n, typed<T>(out), typed<T>(x), typed<T>(t), typed<T>(w), checked);
+        });
         ZENGEN_CUDA_CHECK(cudaGetLastError());
       }
     });
@@ -241,8 +359,10 @@ void pointwise_loss_backward(PointwiseLoss kind, const TensorRef& grad_x, const 
   dispatch_float(x.dtype, op, [&]<typename T>() {
     const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, 1, scale};
     with_functor(kind, [&](auto fn) {
-      loss_backward<<<blocks_for(n), kBlockThreads, 0, stream(x.device)>>>(
-          n, typed<T>(grad_x), typed<T>(grad_t), c, typed<T>(x), typed<T>(t), typed<T>(w), fn);
+      with_pack_size<T>({x.data, t.data, w.data, grad_x.data, grad_t.data}, [&]<int V>() {
+        loss_backward<V><<<blocks_for((n + V - 1) / V), kBlockThreads, 0, stream(x.device)>>>(
+            n, typed<T>(grad_x), typed<T>(grad_t), c, typed<T>(x), typed<T>(t), typed<T>(w), fn);
+      });
       ZENGEN_CUDA_CHECK(cudaGetLastError());
     });
   });
@@ -260,12 +380,12 @@ void gaussian_kl(const TensorRef& out, const TensorRef& mu, const TensorRef& log
   ZENGEN_CHECK(out.numel() == (reduce ? 1 : rows), ShapeError, "cuda gaussian_kl: output of shape ", out.shape_str(),
                reduce ? " for a reduced result (expected one value)" : " for per-row results");
   dispatch_float(mu.dtype, op, [&]<typename T>() {
-    const KLTerm<T> term{typed<T>(mu), typed<T>(logvar), D};
     if (reduce)  // one row of rows * D terms
-      launch_reduce_rows(mu.device, 1, rows * D, KLTerm<T>{typed<T>(mu), typed<T>(logvar), rows * D},
-                         static_cast<T*>(out.data), scale);
+      reduce_pairs(mu.device, rows * D, typed<T>(mu), typed<T>(logvar), static_cast<const T*>(nullptr), KLPair{},
+                   static_cast<T*>(out.data), scale);
     else
-      launch_reduce_rows(mu.device, rows, D, term, static_cast<T*>(out.data), 1.0);
+      launch_reduce_rows(mu.device, rows, D, KLTerm<T>{typed<T>(mu), typed<T>(logvar), D}, static_cast<T*>(out.data),
+                         1.0);
   });
 }
 
@@ -283,8 +403,10 @@ void gaussian_kl_backward(const TensorRef& grad_mu, const TensorRef& grad_logvar
   DeviceScope scope(mu.device);
   dispatch_float(mu.dtype, op, [&]<typename T>() {
     const Factor<T> c{typed<T>(grad_out), grad_out.numel() == 1, D, scale};
-    kl_backward<<<blocks_for(n), kBlockThreads, 0, stream(mu.device)>>>(n, typed<T>(grad_mu), typed<T>(grad_logvar), c,
-                                                                        typed<T>(mu), typed<T>(logvar));
+    with_pack_size<T>({mu.data, logvar.data, grad_mu.data, grad_logvar.data}, [&]<int V>() {
+      kl_backward<V><<<blocks_for((n + V - 1) / V), kBlockThreads, 0, stream(mu.device)>>>(
+          n, typed<T>(grad_mu), typed<T>(grad_logvar), c, typed<T>(mu), typed<T>(logvar));
+    });
     ZENGEN_CUDA_CHECK(cudaGetLastError());
   });
 }

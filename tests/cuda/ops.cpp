@@ -213,6 +213,26 @@ TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][lo
     INFO("loss " << which);
     check_op(grads_of(which), {a, which == 3 ? randf({9, 33}) : b, c}, 1e-4);
   }
+  // The kernels read 128-bit packs when every operand is 16-byte aligned:
+  // 300,001 elements (packs, a tail of 1, several reduction chunks), and
+  // views one float past the boundary (the element-by-element path).
+  const Tensor long_x = randf({300001}), long_t = rand({300001});
+  const auto skewed = [](const Tensor& t) { return t.narrow(0, 1, 4098); };
+  for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
+    INFO("reduction " << static_cast<int>(r));
+    check_op([r](auto& v) { return mse_loss(v[0], v[1], r); }, {long_x, long_t});
+    check_op([r](auto& v) { return gaussian_kl(v[0].reshape({1, 300001}), v[1].reshape({1, 300001}), r); },
+             {long_x, long_t});
+    check_op([&](auto& v) { return binary_cross_entropy_with_logits(skewed(v[0]), skewed(v[1]), r); }, {long_x, long_t});
+    check_op([&](auto& v) { return gaussian_kl(skewed(v[0]).reshape({2, 2049}), skewed(v[1]).reshape({2, 2049}), r); },
+             {long_x, long_t});
+  }
+  const auto skewed_grads = [&](const std::vector<Tensor>& v) {
+    const Tensor x = skewed(v[0]).detach().requires_grad_(), t = skewed(v[1]).detach().requires_grad_();
+    (mse_loss(x, t, Reduction::Sum) + gaussian_kl(x.reshape({2, 2049}), t.reshape({2, 2049}))).backward();
+    return cat({x.grad(), t.grad()});
+  };
+  check_op(skewed_grads, {long_x, long_t});
 }
 
 TEST_CASE("cuda ops: cross_entropy (fused kernels) and its gradient", "[cuda][loss]") {
