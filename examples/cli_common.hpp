@@ -1,6 +1,6 @@
 // What the example programs (dcgan_train, vae_train, generate) share around
-// their own work: the missing-data rule the tests rely on, and how an error
-// ends the program.
+// their own work: the missing-data rule the tests rely on, the --device
+// option, and how an error ends the program.
 #pragma once
 
 #include <cstdio>
@@ -23,6 +23,35 @@ inline int check_data_folder(const char* program, const std::string& folder, con
     return 77;
   }
   throw zengen::IOError("no data folder " + folder + " (" + fetch_hint + ")");
+}
+
+/// The --device option's value: "cpu", "cuda" (the first GPU), "cuda:N", or
+/// "auto" (the first GPU when this build has CUDA and one is present, else
+/// the CPU). A GPU that is not there is a DeviceError when the model moves.
+inline zengen::Device parse_device(const std::string& name) {
+  if (name == "auto") return zengen::Device::best();
+  if (name == "cpu") return zengen::Device::cpu();
+  if (name == "cuda") return zengen::Device::cuda(0);
+  if (name.rfind("cuda:", 0) == 0) {
+    const std::string index = name.substr(5);
+    if (!index.empty() && index.size() <= 3 && index.find_first_not_of("0123456789") == std::string::npos)
+      return zengen::Device::cuda(std::stoi(index));
+  }
+  throw zengen::ValueError("--device must be auto, cpu, cuda or cuda:N, got '" + name + "'");
+}
+
+/// The help text of --device.
+inline constexpr const char* kDeviceHelp =
+    "where to train: auto (the GPU when there is one), cpu, cuda or cuda:N";
+
+/// Checks that `device` can be used: a CUDA device of this build and machine.
+inline void check_device(const zengen::Device& device) {
+  if (device.is_cpu()) return;
+  if (!zengen::Device::cuda_built())
+    throw zengen::DeviceError("--device " + device.str() + ": this build of zengen has no CUDA backend");
+  if (device.index >= zengen::Device::cuda_device_count())
+    throw zengen::DeviceError("--device " + device.str() + ": " + std::to_string(zengen::Device::cuda_device_count()) +
+                              " CUDA device(s) present");
 }
 
 /// body()'s exit status; a zengen error is printed as "program: message"

@@ -12,6 +12,7 @@
 //   dcgan_train --dataset emoji --data data/emoji --minutes 10
 //   dcgan_train --data my_images/ --size 64 --objective hinge   # any image folder
 //   dcgan_train --steps 4000 --resume          # continues out/dcgan/checkpoint.safetensors
+//   dcgan_train --device cuda                  # on the GPU (default: auto, the GPU when present)
 //
 // Fashion-MNIST and MNIST are 28x28: the default --size 32 pads them with
 // 2 background pixels on each side rather than resizing, so no pixel is
@@ -63,6 +64,7 @@ struct Config {
   std::string out = "out/dcgan";
   std::uint64_t seed = 0;
   bool resume = false;
+  std::string device = "auto";
 };
 
 using Clock = std::chrono::steady_clock;
@@ -134,7 +136,7 @@ std::vector<zg::io::Series> binned_curves(const zg::train::MetricLog& log) {
 }
 
 template <typename Objective>
-int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
+int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, Objective objective) {
   const std::int64_t channels = images.size(1);
   const fs::path out = cfg.out;
   const fs::path ckpt = out / "checkpoint.safetensors", csv = out / "loss.csv";
@@ -153,6 +155,7 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
           .ema_warmup = true,  // short runs (the demo's few hundred steps) still sample from trained weights
           .fixed_noise = 64,
           .non_finite = cfg.non_finite == "skip" ? zg::optim::NonFinitePolicy::Skip : zg::optim::NonFinitePolicy::Raise});
+  gan.to(device);  // before loading a checkpoint: the GAN moves only before its first step
   zg::data::DataLoader loader(images, zg::Tensor(), {.batch_size = cfg.batch_size, .random_flip = cfg.flip});
   if (loader.size() == 0)
     throw zg::ValueError("no full batch of " + std::to_string(cfg.batch_size) + " in " +
@@ -188,12 +191,12 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
   const std::int64_t total = cfg.steps > 0 ? cfg.steps : cfg.epochs * loader.size();
   char budget_text[64] = "";
   if (cfg.minutes > 0) std::snprintf(budget_text, sizeof budget_text, ", at most %g minutes", cfg.minutes);
-  std::printf("training DCGAN (%s) on %s: %lld images %lldx%lldx%lld, %lld batches of %lld per epoch, up to step %lld%s\n",
+  std::printf("training DCGAN (%s) on %s: %lld images %lldx%lldx%lld, %lld batches of %lld per epoch, up to step %lld%s, on %s\n",
               cfg.objective.c_str(), cfg.dataset.c_str(), static_cast<long long>(images.size(0)),
               static_cast<long long>(channels), static_cast<long long>(cfg.size), static_cast<long long>(cfg.size),
               static_cast<long long>(loader.size()), static_cast<long long>(cfg.batch_size),
               static_cast<long long>(total),
-              budget_text);
+              budget_text, device.str().c_str());
   std::fflush(stdout);
 
   auto save = [&] {
@@ -218,7 +221,7 @@ int train(const Config& cfg, const zg::Tensor& images, Objective objective) {
   const std::int64_t first_step = gan.step();
   while (gan.step() < total && !out_of_time) {
     for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
-      const zg::models::GANStepStats s = gan.train_step(it->images);
+      const zg::models::GANStepStats s = gan.train_step(it->images.to(device));
       const std::int64_t step = gan.step();
       if (++state.batch == loader.size()) {  // the epoch is done: a checkpoint now starts the next one
         ++state.epoch;
@@ -282,14 +285,16 @@ int run(Config cfg, bool dataset_given) {
           "dcgan_train", cfg.data, "scripts/fetch-data.sh downloads Fashion-MNIST, MNIST and the emoji"))
     return skipped;
   zg::train::ensure_writable_dir(cfg.out);  // before minutes of loading and training
+  const zg::Device device = zengen_examples::parse_device(cfg.device);
+  zengen_examples::check_device(device);
 
   zg::manual_seed(cfg.seed);
   const zg::Tensor images = load_images(cfg);
-  if (cfg.objective == "minimax") return train(cfg, images, zg::models::MinimaxLoss{});
-  if (cfg.objective == "lsgan") return train(cfg, images, zg::models::LeastSquaresLoss{});
-  if (cfg.objective == "hinge") return train(cfg, images, zg::models::HingeLoss{});
-  if (cfg.objective == "wgan") return train(cfg, images, zg::models::WassersteinLoss{.clip = cfg.wgan_clip});
-  return train(cfg, images, zg::models::NonSaturatingLoss{});
+  if (cfg.objective == "minimax") return train(cfg, device, images, zg::models::MinimaxLoss{});
+  if (cfg.objective == "lsgan") return train(cfg, device, images, zg::models::LeastSquaresLoss{});
+  if (cfg.objective == "hinge") return train(cfg, device, images, zg::models::HingeLoss{});
+  if (cfg.objective == "wgan") return train(cfg, device, images, zg::models::WassersteinLoss{.clip = cfg.wgan_clip});
+  return train(cfg, device, images, zg::models::NonSaturatingLoss{});
 }
 
 }  // namespace
@@ -361,6 +366,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out, "output folder (samples, loss.csv, loss.png, checkpoint)")->capture_default_str();
   app.add_option("--seed", cfg.seed, "random seed (weights, noise, shuffles)")->capture_default_str();
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
+  app.add_option("--device", cfg.device, zengen_examples::kDeviceHelp)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   return zengen_examples::run_reporting_errors("dcgan_train", [&] { return run(cfg, dataset->count() > 0); });

@@ -77,6 +77,18 @@ if(NOT output MATCHES "a-file/sub")
   message(FATAL_ERROR "the unusable output folder was not named")
 endif()
 
+# --device: a bad name, and a GPU this build or machine does not have, are
+# refused before training.
+run(1 "${DCGAN_TRAIN}" ${small} --steps 1 --out "${OUT}/device" --device tpu)
+if(NOT output MATCHES "--device must be auto, cpu, cuda or cuda:N, got 'tpu'")
+  message(FATAL_ERROR "a bad --device was not refused clearly")
+endif()
+execute_process(COMMAND "${DCGAN_TRAIN}" ${small} --steps 2 --out "${OUT}/device" --device cuda:7
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT "${err}" MATCHES "--device cuda:7: (this build of zengen has no CUDA backend|[0-7] CUDA device)")
+  message(FATAL_ERROR "--device cuda:7 without that GPU: exit ${rc}, ${out}${err}")
+endif()
+
 # generate: a grid and single images from the checkpoint.
 if(GENERATE)
   run(0 "${GENERATE}" "${OUT}/checkpoint.safetensors" --n 16 --grid --out "${OUT}/generated.png")

@@ -12,15 +12,17 @@ kind=$1 exe=$2 data=$3 work=$4
 export ZENGEN_SKIP_MISSING_DATA=1
 rm -rf "$work"
 mkdir -p "$work"
+# --device cpu: the comparison is bit for bit, and a GPU's split-K
+# convolution gradients are not deterministic to the bit.
 if [ "$kind" = dcgan ]; then
   # 352 images in batches of 16: 22 steps an epoch, so the checkpoints (every 10) fall mid-epoch.
-  args=(--data "$data" --limit 352 --batch-size 16 --nz 16 --ngf 8 --ndf 8 --seed 5 --steps 120
+  args=(--data "$data" --limit 352 --batch-size 16 --nz 16 --ngf 8 --ndf 8 --seed 5 --steps 120 --device cpu
         --checkpoint-every 10 --sample-every 10 --log-every 20)
   wait_for="step 20: wrote"
   compare=(checkpoint.safetensors samples_final.png samples_step000010.png loss.csv)
 else
   # 2,048 images in batches of 64: 32 steps an epoch, checkpoints every 12 (mid-epoch).
-  args=(--data "$data" --limit 2048 --batch-size 64 --epochs 4 --seed 5 --checkpoint-every 12 --log-every 16)
+  args=(--data "$data" --limit 2048 --batch-size 64 --epochs 4 --seed 5 --checkpoint-every 12 --log-every 16 --device cpu)
   wait_for="step 36: wrote"
   compare=(checkpoint.safetensors samples_epoch01.png samples_epoch04.png reconstructions_epoch04.png)
 fi

@@ -11,6 +11,7 @@
 //   vae_train --data data/mnist --epochs 10 --out out/vae
 //   vae_train --dataset fashion-mnist --data data/fashion-mnist --model conv
 //   vae_train --epochs 20 --resume          # continues out/vae/checkpoint.safetensors
+//   vae_train --device cuda                 # on the GPU (default: auto, the GPU when present)
 //
 // Exit status: 0 done, 1 error ("vae_train: <message>"), 77 when the data
 // folder is missing and ZENGEN_SKIP_MISSING_DATA=1 (what the smoke test sets).
@@ -52,6 +53,7 @@ struct Config {
   std::int64_t log_every = 100;
   std::int64_t checkpoint_every = 500;
   std::string non_finite = "raise";
+  std::string device = "auto";
 };
 
 using Clock = std::chrono::steady_clock;
@@ -99,12 +101,13 @@ double iwae_bound(V& vae, const zg::Tensor& images, std::int64_t k) {
 }
 
 template <typename Nets>
-int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const zg::data::MNIST& test_set,
-          const std::map<std::string, std::string>& architecture) {
+int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data::MNIST& train_set,
+          const zg::data::MNIST& test_set, const std::map<std::string, std::string>& architecture) {
   zg::models::VAE vae(std::move(nets), zg::models::BernoulliLikelihood{},
                       {.optimizer = {.lr = cfg.lr},
                        .non_finite = cfg.non_finite == "skip" ? zg::optim::NonFinitePolicy::Skip
                                                               : zg::optim::NonFinitePolicy::Raise});
+  vae.to(device);  // before a checkpoint's state is copied in
   const fs::path out = cfg.out;
   const fs::path ckpt = out / "checkpoint.safetensors", csv = out / "loss.csv";
   const std::string title = "VAE (" + cfg.model + ") on " + cfg.dataset;
@@ -167,10 +170,11 @@ int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const 
     zg::io::save_checkpoint(ckpt.string(), parts, architecture);
   };
 
-  const zg::Tensor& test_images = test_set.images();
-  std::printf("training %s: %lld train images (%lld steps per epoch), %lld test images, latent %lld\n",
+  const zg::Tensor test_images = test_set.images().to(device);  // evaluated where the model is
+  std::printf("training %s: %lld train images (%lld steps per epoch), %lld test images, latent %lld, on %s\n",
               title.c_str(), static_cast<long long>(train_set.size()), static_cast<long long>(loader.size()),
-              static_cast<long long>(test_set.size()), static_cast<long long>(vae.latent_dim()));
+              static_cast<long long>(test_set.size()), static_cast<long long>(vae.latent_dim()),
+              device.str().c_str());
   std::fflush(stdout);
 
   std::vector<std::string> written;
@@ -181,7 +185,7 @@ int train(const Config& cfg, Nets nets, const zg::data::MNIST& train_set, const 
   while (state.epoch < cfg.epochs) {
     vae.train();
     for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
-      const zg::models::VAEStats s = vae.train_step(it->images);
+      const zg::models::VAEStats s = vae.train_step(it->images.to(device));
       if (!s.skipped) {
         loss_sum += s.loss;
         ++loss_count;
@@ -254,6 +258,8 @@ int run(const Config& cfg) {
           "vae_train", cfg.data, "scripts/fetch-data.sh downloads MNIST and Fashion-MNIST"))
     return skipped;
   zg::train::ensure_writable_dir(cfg.out);  // before loading and training
+  const zg::Device device = zengen_examples::parse_device(cfg.device);
+  zengen_examples::check_device(device);
 
   zg::manual_seed(cfg.seed);
   const zg::data::MNISTOptions train_opts{.split = zg::data::Split::Train, .range = zg::data::Range::ZeroToOne,
@@ -277,11 +283,11 @@ int run(const Config& cfg) {
   if (cfg.model == "conv") {
     const zg::models::ConvVAEOptions options{.channels = 1, .size = 28, .latent = cfg.latent};
     architecture["base"] = std::to_string(options.base);
-    return train(cfg, zg::models::conv_vae(options), train_set, test_set, architecture);
+    return train(cfg, device, zg::models::conv_vae(options), train_set, test_set, architecture);
   }
   const zg::models::MLPVAEOptions options{.input = {1, 28, 28}, .hidden = 400, .latent = cfg.latent};
   architecture["hidden"] = std::to_string(options.hidden);
-  return train(cfg, zg::models::mlp_vae(options), train_set, test_set, architecture);
+  return train(cfg, device, zg::models::mlp_vae(options), train_set, test_set, architecture);
 }
 
 }  // namespace
@@ -306,6 +312,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out, "output folder (images, loss.csv, loss.png, checkpoint)")->capture_default_str();
   app.add_option("--seed", cfg.seed, "random seed (weights, shuffles, noise)")->capture_default_str();
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
+  app.add_option("--device", cfg.device, zengen_examples::kDeviceHelp)->capture_default_str();
   app.add_option("--log-every", cfg.log_every, "progress line every N steps when stdout is not a terminal")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -127,14 +127,14 @@ TEST_CASE("cuda training: MLP-VAE steps on the GPU follow the CPU's", "[cuda][va
   auto cpu_nets = models::mlp_vae(shape);
   manual_seed(11);
   auto gpu_nets = models::mlp_vae(shape);
-  gpu_nets.encoder.to(kGpu);
-  gpu_nets.decoder.to(kGpu);
   // Adam's eps is raised from 1e-8 so that a gradient that is ~0 on both
   // devices (but differs in its last bits) does not become a full +-lr step
   // of opposite sign on each: the comparison stays about the arithmetic.
   const models::VAEOptions options{.optimizer = {.lr = 1e-3, .eps = 1e-4}};
   models::VAE cpu_vae(std::move(cpu_nets), models::BernoulliLikelihood{}, options);
   models::VAE gpu_vae(std::move(gpu_nets), models::BernoulliLikelihood{}, options);
+  gpu_vae.to(kGpu);  // moves both networks; Adam's state follows on its first step
+  REQUIRE(gpu_vae.device() == kGpu);
 
   require_same_vae_steps(cpu_vae, gpu_vae, rand({16, 1, 8, 8}), 5);
   const auto pc = cpu_vae.encoder().parameters(), pg = gpu_vae.encoder().parameters();

@@ -286,6 +286,12 @@ TEST_CASE("vae: train and eval reach both networks", "[models][vae]") {
   // the optimizer holds every parameter of both networks
   REQUIRE(vae.optimizer().parameters().size() ==
           vae.encoder().parameters().size() + vae.decoder().parameters().size());
+  // to(device) moves both networks (a no-op on the CPU; without a GPU, a
+  // clear DeviceError).
+  REQUIRE(vae.device() == Device::cpu());
+  vae.to(Device::cpu());
+  REQUIRE(vae.decoder().parameters().front().device() == Device::cpu());
+  if (Device::cuda_device_count() == 0) REQUIRE_THROWS_AS(vae.to(Device::cuda()), DeviceError);
 }
 
 TEST_CASE("vae: a checkpoint round trip gives identical next steps", "[models][vae][io]") {

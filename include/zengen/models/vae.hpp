@@ -299,6 +299,14 @@ class VAE {
   }
   void eval() { train(false); }
   bool is_training() const { return encoder_.is_training(); }
+  /// Moves both networks to `device` (Adam's state follows the parameters
+  /// on the next step); batches given to train_step must be there too.
+  void to(Device device) {
+    encoder_.to(device);
+    decoder_.to(device);
+  }
+  /// The device of the networks' parameters (the CPU without parameters).
+  Device device() const { return parameter_like().device(); }
 
   E& encoder() { return encoder_; }
   const E& encoder() const { return encoder_; }
