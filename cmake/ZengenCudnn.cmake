@@ -18,7 +18,8 @@ function(zengen_find_cudnn)
   find_path(ZENGEN_CUDNN_INCLUDE_DIR cudnn.h
     HINTS ${roots} ${CUDAToolkit_INCLUDE_DIRS}
     PATH_SUFFIXES include include/${CMAKE_LIBRARY_ARCHITECTURE})
-  find_library(ZENGEN_CUDNN_LIBRARY NAMES cudnn
+  # Python wheels (nvidia-cudnn-cu13) ship only the versioned libcudnn.so.9.
+  find_library(ZENGEN_CUDNN_LIBRARY NAMES cudnn libcudnn.so.9
     HINTS ${roots} ${CUDAToolkit_LIBRARY_DIR}
     PATH_SUFFIXES lib64 lib lib/${CMAKE_LIBRARY_ARCHITECTURE})
   if(NOT ZENGEN_CUDNN_INCLUDE_DIR OR NOT ZENGEN_CUDNN_LIBRARY)

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with an NVIDIA GPU (Hopper, sm_90, by default):
-# configures with CUDA, builds the CUDA test program (and the CUDA kernel
-# benchmarks once they exist), runs them, and writes a compact report.
+# configures with CUDA, builds the CUDA test program and the CUDA kernel
+# benchmarks, runs them, and writes a compact report. When Fashion-MNIST is
+# at data/fashion-mnist (DCGAN_DATA), it also times dcgan_train on the GPU
+# and on the CPU (at most 30 s and 20 s of training).
 #
 #   scripts/gpu-check.sh [report-file]     (default: build-gpu/gpu-report.txt)
+#
+# The lent GPU machine's image has CUDA, CMake, ninja, a compiler and Python
+# but no Debian -dev packages: scripts/gpu-deps.sh gathers them here into
+# .gpu-deps/, which travels with the tree (carry it, and data/fashion-mnist):
+#   run: scripts/gpu-check.sh   carry: [".gpu-deps", "data/fashion-mnist"]
+# They are unpacked into the build folder and searched before the system's;
+# cuDNN comes from the toolkit, CUDNN_ROOT, or PyTorch's nvidia-cudnn wheel.
 #
 # BUILD_DIR (default build-gpu) and CUDA_ARCHS (default "90-real;90-virtual")
 # can be set; when OUT names a folder (the device tool's), the report and the
@@ -22,21 +31,56 @@ mkdir -p "$build_dir" "$(dirname "$report")"
   echo "zengen GPU check, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available"
-  nvcc --version 2>/dev/null | tail -n 1 || true
+  nvcc --version 2>/dev/null | tail -n 1 || echo "nvcc: not found"
+  "${CXX:-c++}" --version 2>/dev/null | head -n 1 || echo "c++: not found"
+  cmake --version 2>/dev/null | head -n 1 || echo "cmake: not found"
 } | tee "$report"
+
+# The Debian packages of scripts/gpu-deps.sh, unpacked (dpkg-deb, or ar + tar
+# where dpkg is missing) and put first in CMake's and the loader's paths.
+prefix_args=()
+if compgen -G ".gpu-deps/*.deb" >/dev/null; then
+  deps_root="$(cd "$build_dir" && pwd)/deps-root"
+  rm -rf "$deps_root"
+  mkdir -p "$deps_root"
+  for deb in .gpu-deps/*.deb; do
+    if command -v dpkg-deb >/dev/null; then
+      dpkg-deb -x "$deb" "$deps_root"
+    else
+      ar p "$deb" data.tar.xz | tar -xJ -C "$deps_root"
+    fi
+  done
+  # A link to a system file this machine lacks (libz.so -> /lib/.../libz.so.1.2.13)
+  # goes, so the static library beside it is used.
+  find "$deps_root" -xtype l -delete
+  prefix_args=(-DCMAKE_PREFIX_PATH="$deps_root/usr")
+  export LD_LIBRARY_PATH="$deps_root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "dependencies: $(ls .gpu-deps | wc -l) Debian packages from .gpu-deps" | tee -a "$report"
+fi
+# cuDNN from PyTorch's wheel (nvidia-cudnn-cu13) when nothing else names one.
+if [[ -z "${CUDNN_ROOT:-}" ]]; then
+  CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn as c; print(list(c.__path__)[0])' 2>/dev/null || true)
+  if [[ -n "$CUDNN_ROOT" ]]; then
+    export CUDNN_ROOT
+    export LD_LIBRARY_PATH="$CUDNN_ROOT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  fi
+fi
 
 start=$(date +%s)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZENGEN_WITH_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$archs" -DZENGEN_BUILD_EXAMPLES=OFF >"$build_dir/configure.log" 2>&1 ||
+  -DCMAKE_CUDA_ARCHITECTURES="$archs" -DZENGEN_BUILD_EXAMPLES=ON "${prefix_args[@]}" >"$build_dir/configure.log" 2>&1 ||
   { tail -n 30 "$build_dir/configure.log" | tee -a "$report"; exit 1; }
+dcgan_data=${DCGAN_DATA:-data/fashion-mnist}
 targets=(zengen_cuda_tests)
+[[ -d "$dcgan_data" ]] && targets+=(dcgan_train)
 # Every bench_cuda_* target the configured build knows (from a clean tree no
 # program exists yet to be found on disk).
 while read -r target; do targets+=("$target"); done < <(
   cmake --build "$build_dir" --target help 2>/dev/null | grep -o 'bench_cuda_[A-Za-z0-9_]*' | sort -u)
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" >"$build_dir/build.log" 2>&1 ||
   { tail -n 40 "$build_dir/build.log" | tee -a "$report"; exit 1; }
-echo "build: $(($(date +%s) - start)) s" | tee -a "$report"
+echo "build: $(($(date +%s) - start)) s ($(grep -o 'zengen: cuDNN [^(]*' "$build_dir/configure.log" | head -n 1 || echo 'cuDNN: ?'))" |
+  tee -a "$report"
 
 status=0
 echo "== CUDA tests" | tee -a "$report"
@@ -55,6 +99,17 @@ for bench in "$build_dir"/benchmarks/bench_cuda_*; do
   echo "== $(basename "$bench")" | tee -a "$report"
   "$bench" --benchmark_min_time=0.2 --benchmark_format=console 2>&1 | tail -n 40 | tee -a "$report" || status=1
 done
+# The trainer's own timer: steps/s of the default 32x32 DCGAN, batch 64.
+if [[ -x "$build_dir/examples/dcgan_train" && $status -ne 77 ]]; then
+  for run in "cuda 2000 0.5" "cpu 200 0.33"; do
+    read -r device steps minutes <<<"$run"
+    echo "== dcgan_train --device $device (at most $steps steps, $minutes min)" | tee -a "$report"
+    "$build_dir/examples/dcgan_train" --data "$dcgan_data" --device "$device" --steps "$steps" --minutes "$minutes" \
+      --sample-every 1000000 --checkpoint-every 1000000 --log-every 100 --out "$build_dir/dcgan-$device" \
+      >"$build_dir/dcgan-$device.log" 2>&1 || status=1
+    grep -E "^training|steps in|dcgan_train:" "$build_dir/dcgan-$device.log" | tee -a "$report"
+  done
+fi
 echo "total: $(($(date +%s) - start)) s, status $status" | tee -a "$report"
 # On a lent machine whose results come back through $OUT, keep the logs too.
 if [[ -n "${OUT:-}" && -d "${OUT:-}" ]]; then
