@@ -12,6 +12,7 @@
 #include "check.cuh"
 #include "conv.hpp"
 #include "conv_kernels.cuh"
+#include "runtime.hpp"
 
 namespace zengen::cuda {
 
@@ -74,10 +75,12 @@ int sm_count() {
 }
 
 // Runs one problem with the chosen kernel, as plan_gemm (conv_block.hpp)
-// lays it out; `splits` > 1 divides K (then the output must be zeroed and
-// kAtomic set).
+// lays it out; `splits` > 1 divides K: then either the output is zeroed and
+// kAtomic set, or each split stores its partial result split_stride floats
+// after the previous one's (a workspace, added by sum_splits).
 template <bool kAtomic, class Problem>
-void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaStream_t stream) {
+void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaStream_t stream,
+              std::int64_t split_stride = 0) {
   if (p.M == 0 || p.N == 0) return;
   const bool tensor_cores = kernel == ConvKernel::TensorCore;
   const GemmPlan plan = plan_gemm(p.M, p.N, p.K, tensor_cores ? 16 : 8, splits, sm_count());
@@ -87,16 +90,27 @@ void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaS
   const bool large = plan.tile == 128;
   if (tensor_cores) {
     if (large)
-      implicit_gemm_tf32<128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
+      implicit_gemm_tf32<128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
     else
-      implicit_gemm_tf32<64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
+      implicit_gemm_tf32<64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
   } else {
     if (large)
-      implicit_gemm_simt<128, 128, 8, 8, 8, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
+      implicit_gemm_simt<128, 128, 8, 8, 8, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
     else
-      implicit_gemm_simt<64, 64, 8, 4, 4, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split);
+      implicit_gemm_simt<64, 64, 8, 4, 4, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
   }
   ZENGEN_CUDA_CHECK(cudaGetLastError());
+}
+
+// out[i] = the sum over s of slices[s * n + i], in split order (the
+// deterministic weight gradient).
+__global__ void sum_splits(float* out, const float* slices, int splits, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    float acc = slices[i];
+    for (int s = 1; s < splits; ++s) acc += slices[s * n + i];
+    out[i] = acc;
+  }
 }
 
 // out[n, c, :] += bias[c] (after cuDNN, which has no bias in these calls).
@@ -185,7 +199,7 @@ void conv2d_forward(const ConvShape& s, float* output, const float* input, const
 }
 
 void conv2d_backward_data(const ConvShape& s, float* grad_input, const float* grad_output, const float* weight,
-                          const float* bias, ConvKernel kernel, void* stream_ptr) {
+                          const float* bias, ConvKernel kernel, void* stream_ptr, bool deterministic) {
   const char* op = "cuda::conv2d_backward_data";
   check_shape(op, s);
   if (std::int64_t{s.batch} * s.in_channels * s.in_h * s.in_w == 0) return;
@@ -195,7 +209,8 @@ void conv2d_backward_data(const ConvShape& s, float* grad_input, const float* gr
   check_device_pointer(op, "bias", bias, true);
   const auto stream = static_cast<cudaStream_t>(stream_ptr);
   if (is_cudnn(kernel)) {
-    cudnn::backward_data(s, grad_input, grad_output, weight, kernel == ConvKernel::CudnnTensorCore, stream_ptr);
+    cudnn::backward_data(s, grad_input, grad_output, weight, kernel == ConvKernel::CudnnTensorCore, stream_ptr,
+                         /*measure=*/false, deterministic);
     add_bias(grad_input, bias, s.batch, s.in_channels, s.in_h * s.in_w, stream);
     return;
   }
@@ -207,7 +222,7 @@ void conv2d_backward_data(const ConvShape& s, float* grad_input, const float* gr
 }
 
 void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float* input, const float* grad_output,
-                            ConvKernel kernel, void* stream_ptr) {
+                            ConvKernel kernel, void* stream_ptr, bool deterministic) {
   const char* op = "cuda::conv2d_backward_weight";
   check_shape(op, s);
   const std::int64_t weight_elements = std::int64_t{s.out_channels} * s.in_channels * s.kernel_h * s.kernel_w;
@@ -218,15 +233,29 @@ void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float*
   check_device_pointer(op, "grad_output", grad_output, no_positions);
   const auto stream = static_cast<cudaStream_t>(stream_ptr);
   if (is_cudnn(kernel) && !no_positions) {
-    cudnn::backward_weight(s, grad_weight, input, grad_output, kernel == ConvKernel::CudnnTensorCore, stream_ptr);
+    cudnn::backward_weight(s, grad_weight, input, grad_output, kernel == ConvKernel::CudnnTensorCore, stream_ptr,
+                           /*measure=*/false, deterministic);
     return;
   }
   // Split K so that the few output tiles still fill the GPU
-  // (weight_grad_splits); the splits add into a zeroed grad_weight.
+  // (weight_grad_splits); the splits add into a zeroed grad_weight, or, for
+  // deterministic algorithms, go to slices of a workspace added in order.
+  const auto p = backward_weight_problem(s, input, grad_output, grad_weight);
+  const int splits = no_positions ? 1 : weight_grad_splits(p.M, p.N, p.K, sm_count());
+  if (deterministic && splits > 1) {
+    int device = 0;
+    ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
+    const std::size_t bytes = static_cast<std::size_t>(splits) * static_cast<std::size_t>(weight_elements) * sizeof(float);
+    auto* slices = static_cast<float*>(allocate(bytes, device));
+    run_gemm<false>(p, slices, kernel, splits, stream, weight_elements);
+    const auto blocks = static_cast<unsigned>(std::min<std::int64_t>((weight_elements + 255) / 256, 65536));
+    sum_splits<<<blocks, 256, 0, stream>>>(grad_weight, slices, splits, weight_elements);
+    ZENGEN_CUDA_CHECK(cudaGetLastError());
+    deallocate(slices, bytes, device);  // reused only by later work on this stream
+    return;
+  }
   ZENGEN_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, static_cast<std::size_t>(weight_elements) * sizeof(float), stream));
   if (no_positions) return;
-  const auto p = backward_weight_problem(s, input, grad_output, grad_weight);
-  const int splits = weight_grad_splits(p.M, p.N, p.K, sm_count());
   run_gemm<true>(p, grad_weight, kernel, splits, stream);
 }
 
@@ -256,10 +285,10 @@ namespace {
 }
 }  // namespace
 void forward(const ConvShape&, float*, const float*, const float*, bool, void*, bool) { missing("cudnn::forward"); }
-void backward_data(const ConvShape&, float*, const float*, const float*, bool, void*, bool) {
+void backward_data(const ConvShape&, float*, const float*, const float*, bool, void*, bool, bool) {
   missing("cudnn::backward_data");
 }
-void backward_weight(const ConvShape&, float*, const float*, const float*, bool, void*, bool) {
+void backward_weight(const ConvShape&, float*, const float*, const float*, bool, void*, bool, bool) {
   missing("cudnn::backward_weight");
 }
 }  // namespace cudnn

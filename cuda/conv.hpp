@@ -55,10 +55,17 @@ void conv_set_device(int device);
 
 void conv2d_forward(const ConvShape& shape, float* output, const float* input, const float* weight,
                     const float* bias, ConvKernel kernel = ConvKernel::Simt, void* stream = nullptr);
+/// `deterministic` (zengen::deterministic()): the same bits on every run.
+/// zengen's backward-data kernels always are; cuDNN is then limited to its
+/// deterministic algorithms.
 void conv2d_backward_data(const ConvShape& shape, float* grad_input, const float* grad_output, const float* weight,
-                          const float* bias, ConvKernel kernel = ConvKernel::Simt, void* stream = nullptr);
+                          const float* bias, ConvKernel kernel = ConvKernel::Simt, void* stream = nullptr,
+                          bool deterministic = false);
+/// `deterministic`: the K splits go to slices of a workspace added in split
+/// order, instead of atomicAdd into the zeroed output (and cuDNN as above).
 void conv2d_backward_weight(const ConvShape& shape, float* grad_weight, const float* input,
-                            const float* grad_output, ConvKernel kernel = ConvKernel::Simt, void* stream = nullptr);
+                            const float* grad_output, ConvKernel kernel = ConvKernel::Simt, void* stream = nullptr,
+                            bool deterministic = false);
 
 /// grad_bias[c] = sum over n, positions of grad_output[n, c, :] (a bias's
 /// gradient), grad_output [batch, channels, plane]; summed in double in a
@@ -75,9 +82,9 @@ namespace cudnn {
 void forward(const ConvShape& shape, float* output, const float* input, const float* weight, bool tensor_cores,
              void* stream, bool measure = false);
 void backward_data(const ConvShape& shape, float* grad_input, const float* grad_output, const float* weight,
-                   bool tensor_cores, void* stream, bool measure = false);
+                   bool tensor_cores, void* stream, bool measure = false, bool deterministic = false);
 void backward_weight(const ConvShape& shape, float* grad_weight, const float* input, const float* grad_output,
-                     bool tensor_cores, void* stream, bool measure = false);
+                     bool tensor_cores, void* stream, bool measure = false, bool deterministic = false);
 }  // namespace cudnn
 
 }  // namespace zengen::cuda

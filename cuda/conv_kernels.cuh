@@ -18,11 +18,15 @@
 //
 // Split-K (blockIdx.z) gives backward-weight (small M x N, huge K) enough
 // blocks: each split adds its partial tile into the zeroed output with
-// atomicAdd (kAtomic), so the sum order, and the last bits, vary run to run.
+// atomicAdd (kAtomic), so the sum order, and the last bits, vary run to run;
+// or, for deterministic algorithms, stores it into its own slice of a
+// workspace (split_stride apart) that a second kernel adds in split order.
 #pragma once
 
 #include <cuda_runtime.h>
 #include <mma.h>
+
+#include <cstdint>
 
 #include "conv_block.hpp"
 
@@ -30,7 +34,8 @@ namespace zengen::cuda::conv_gemm {
 
 template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class Problem>
 __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_simt(const Problem p, float* __restrict__ out,
-                                                                   int k_per_split) {
+                                                                   int k_per_split, std::int64_t split_stride) {
+  out += blockIdx.z * split_stride;  // a split's own slice of a workspace, or 0
   __shared__ __align__(16) float As[2][BK][BM + kAPad];
   __shared__ __align__(16) float Bs[2][BK][BN];
 
@@ -59,7 +64,8 @@ __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_simt(const Problem
 
 template <int BM, int BN, bool kAtomic, class Problem>
 __global__ void __launch_bounds__(kGemmThreads) implicit_gemm_tf32(const Problem p, float* __restrict__ out,
-                                                                   int k_per_split) {
+                                                                   int k_per_split, std::int64_t split_stride) {
+  out += blockIdx.z * split_stride;  // a split's own slice of a workspace, or 0
   namespace wmma = nvcuda::wmma;
   constexpr int BK = 16;
   constexpr int kWarpsM = 2, kWarpsN = 4;

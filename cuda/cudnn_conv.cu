@@ -88,11 +88,12 @@ struct Choice {
   cudnnMathType_t math = CUDNN_FMA_MATH;
 };
 
-using Key = std::tuple<int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, bool, bool>;
-Key key_of(Direction d, const ConvShape& s, bool tensor_cores, bool measure, int device) {
+using Key =
+    std::tuple<int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, bool, bool, bool>;
+Key key_of(Direction d, const ConvShape& s, bool tensor_cores, bool measure, bool deterministic, int device) {
   return {static_cast<int>(d), device, s.batch, s.in_channels, s.in_h, s.in_w, s.out_channels, s.kernel_h,
           s.kernel_w, s.out_h, s.out_w, s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dilation_h, s.dilation_w,
-          tensor_cores, measure};
+          tensor_cores, measure, deterministic};
 }
 
 std::mutex cache_mutex;
@@ -101,28 +102,31 @@ std::map<Key, Choice>& cache() {
   return choices;
 }
 
-// The first result cuDNN ranked that succeeded with an acceptable math type
-// and a workspace within 1 GiB.
+// The first result cuDNN ranked that succeeded with an acceptable math type,
+// a workspace within 1 GiB and, when asked, a deterministic result.
 template <typename Perf>
-Choice first_usable(Direction d, const ConvShape& s, const Perf* results, int count, bool tensor_cores) {
+Choice first_usable(Direction d, const ConvShape& s, const Perf* results, int count, bool tensor_cores,
+                    bool deterministic) {
   constexpr std::size_t kMaxWorkspace = std::size_t{1} << 30;
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kMaxWorkspace) continue;
     if (!tensor_cores && r.mathType != CUDNN_FMA_MATH) continue;
+    if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
     return {static_cast<int>(r.algo), r.memory, r.mathType};
   }
-  throw DeviceError(detail::concat(name(d), ": cuDNN offers no ", tensor_cores ? "" : "FP32 (FMA) ",
+  throw DeviceError(detail::concat(name(d), ": cuDNN offers no ", deterministic ? "deterministic " : "",
+                                   tensor_cores ? "" : "FP32 (FMA) ",
                                    "algorithm for input [", s.batch, ", ", s.in_channels, ", ", s.in_h, ", ", s.in_w,
                                    "], weight [", s.out_channels, ", ", s.in_channels, ", ", s.kernel_h, ", ",
                                    s.kernel_w, "]"));
 }
 
 Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHandle_t h, bool tensor_cores,
-              bool measure) {
+              bool measure, bool deterministic) {
   int device = 0;
   ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
-  const Key key = key_of(d, s, tensor_cores, measure, device);
+  const Key key = key_of(d, s, tensor_cores, measure, deterministic, device);
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     if (auto it = cache().find(key); it != cache().end()) return it->second;
@@ -137,7 +141,7 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionForwardAlgorithm_v7(h, desc.x, desc.w, desc.conv, desc.y, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores);
+    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
   } else if (d == Direction::BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
     if (measure)
@@ -146,7 +150,7 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionBackwardDataAlgorithm_v7(h, desc.w, desc.y, desc.conv, desc.x, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores);
+    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
     if (measure)
@@ -155,7 +159,7 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, desc.x, desc.y, desc.conv, desc.w, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores);
+    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
   }
   std::lock_guard<std::mutex> lock(cache_mutex);
   cache()[key] = choice;
@@ -177,14 +181,14 @@ struct Workspace {
 };
 
 void run(Direction d, const ConvShape& s, float* out, const float* first, const float* second, bool tensor_cores,
-         void* stream_ptr, bool measure) {
+         void* stream_ptr, bool measure, bool deterministic = false) {
   ZENGEN_CHECK(cudnn_supports(s), ShapeError, name(d), ": cuDNN needs the output size of the size rule, got ",
                s.out_h, "x", s.out_w, " (input ", s.in_h, "x", s.in_w, ", kernel ", s.kernel_h, "x", s.kernel_w,
                "); use the zengen kernels for a restricted output");
   const auto stream = static_cast<cudaStream_t>(stream_ptr);
   const cudnnHandle_t h = handle(stream);
   const Descriptors desc(s, tensor_cores ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH);
-  const Choice choice = choose(d, s, desc, h, tensor_cores, measure);
+  const Choice choice = choose(d, s, desc, h, tensor_cores, measure, deterministic);
   ZENGEN_CUDNN_CHECK(cudnnSetConvolutionMathType(desc.conv, choice.math));
   const Workspace workspace(choice.workspace, stream);
   const float alpha = 1.0f, beta = 0.0f;
@@ -215,13 +219,13 @@ void forward(const ConvShape& s, float* output, const float* input, const float*
 }
 
 void backward_data(const ConvShape& s, float* grad_input, const float* grad_output, const float* weight,
-                   bool tensor_cores, void* stream, bool measure) {
-  run(Direction::BackwardData, s, grad_input, grad_output, weight, tensor_cores, stream, measure);
+                   bool tensor_cores, void* stream, bool measure, bool deterministic) {
+  run(Direction::BackwardData, s, grad_input, grad_output, weight, tensor_cores, stream, measure, deterministic);
 }
 
 void backward_weight(const ConvShape& s, float* grad_weight, const float* input, const float* grad_output,
-                     bool tensor_cores, void* stream, bool measure) {
-  run(Direction::BackwardWeight, s, grad_weight, input, grad_output, tensor_cores, stream, measure);
+                     bool tensor_cores, void* stream, bool measure, bool deterministic) {
+  run(Direction::BackwardWeight, s, grad_weight, input, grad_output, tensor_cores, stream, measure, deterministic);
 }
 
 }  // namespace cudnn

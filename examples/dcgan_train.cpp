@@ -65,6 +65,7 @@ struct Config {
   std::uint64_t seed = 0;
   bool resume = false;
   std::string device = "auto";
+  bool deterministic = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -287,6 +288,7 @@ int run(Config cfg, bool dataset_given) {
   zg::train::ensure_writable_dir(cfg.out);  // before minutes of loading and training
   const zg::Device device = zengen_examples::parse_device(cfg.device);
   zengen_examples::check_device(device);
+  if (cfg.deterministic) zg::set_deterministic(true);
 
   zg::manual_seed(cfg.seed);
   const zg::Tensor images = load_images(cfg);
@@ -367,6 +369,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "random seed (weights, noise, shuffles)")->capture_default_str();
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
   app.add_option("--device", cfg.device, zengen_examples::kDeviceHelp)->capture_default_str();
+  app.add_flag("--deterministic", cfg.deterministic,
+               "the same bits on every run on a GPU too (slower convolution weight gradients on CUDA)");
   CLI11_PARSE(app, argc, argv);
 
   return zengen_examples::run_reporting_errors("dcgan_train", [&] { return run(cfg, dataset->count() > 0); });

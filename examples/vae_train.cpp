@@ -54,6 +54,7 @@ struct Config {
   std::int64_t checkpoint_every = 500;
   std::string non_finite = "raise";
   std::string device = "auto";
+  bool deterministic = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -260,6 +261,7 @@ int run(const Config& cfg) {
   zg::train::ensure_writable_dir(cfg.out);  // before loading and training
   const zg::Device device = zengen_examples::parse_device(cfg.device);
   zengen_examples::check_device(device);
+  if (cfg.deterministic) zg::set_deterministic(true);
 
   zg::manual_seed(cfg.seed);
   const zg::data::MNISTOptions train_opts{.split = zg::data::Split::Train, .range = zg::data::Range::ZeroToOne,
@@ -313,6 +315,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "random seed (weights, shuffles, noise)")->capture_default_str();
   app.add_flag("--resume", cfg.resume, "continue from <out>/checkpoint.safetensors");
   app.add_option("--device", cfg.device, zengen_examples::kDeviceHelp)->capture_default_str();
+  app.add_flag("--deterministic", cfg.deterministic,
+               "the same bits on every run on a GPU too (slower convolution weight gradients on CUDA)");
   app.add_option("--log-every", cfg.log_every, "progress line every N steps when stdout is not a terminal")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

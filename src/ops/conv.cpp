@@ -4,6 +4,7 @@
 
 #include "cpu/conv.hpp"
 #include "ops/common.hpp"
+#include "zengen/core/determinism.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
 
@@ -174,7 +175,7 @@ void run_backward_data(const Tensor& out, const Tensor& gy, const Tensor& w, con
   cuda::conv_set_device(out.device().index);
   const cuda::ConvShape s = cuda_shape(g);
   cuda::conv2d_backward_data(s, out.data<float>(), gy.data<float>(), w.data<float>(), data_or_null(b),
-                             cuda_kernel(s));
+                             cuda_kernel(s), nullptr, deterministic());
 #else
   no_cuda_kernels("conv_transpose2d");
 #endif
@@ -185,7 +186,8 @@ void run_backward_weight(const Tensor& out, const Tensor& x, const Tensor& gy, c
 #ifdef ZENGEN_WITH_CUDA
   cuda::conv_set_device(out.device().index);
   const cuda::ConvShape s = cuda_shape(g);
-  cuda::conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s));
+  cuda::conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s), nullptr,
+                               deterministic());
 #else
   no_cuda_kernels("conv2d_weight_grad");
 #endif

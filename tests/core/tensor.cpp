@@ -1,5 +1,6 @@
 // The tensor core: factories, geometry, element access, conversions,
 // printing, the generator, the allocator, devices, errors.
+#include <cstdlib>
 #include <sstream>
 
 #include "helpers.hpp"
@@ -246,4 +247,21 @@ TEST_CASE("tensor: empty tensors of any rank copy and convert", "[core]") {
 TEST_CASE("tensor: empty tensors count as contiguous", "[core]") {
   REQUIRE(zeros({2, 0}).is_contiguous());
   REQUIRE(zeros({0, 3}).t().is_contiguous());
+}
+
+TEST_CASE("determinism: the switch, its guard, and the environment's default", "[core][determinism]") {
+  const bool before = deterministic();
+  {
+    const DeterministicGuard on(true);
+    REQUIRE(deterministic());
+    {
+      const DeterministicGuard off(false);
+      REQUIRE_FALSE(deterministic());
+    }
+    REQUIRE(deterministic());
+  }
+  REQUIRE(deterministic() == before);
+  // The tests run without ZENGEN_DETERMINISTIC: off unless a test set it.
+  const char* env = std::getenv("ZENGEN_DETERMINISTIC");
+  if (env == nullptr) REQUIRE_FALSE(before);
 }

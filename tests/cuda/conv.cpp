@@ -272,6 +272,41 @@ TEST_CASE("cuda conv: cuDNN (the oracle) matches the CPU, and zengen's kernels m
   check_against_cpu(shape_of(dcgan_cases()[1]), zc::ConvKernel::CudnnTensorCore);
 }
 
+TEST_CASE("cuda conv: deterministic weight gradients give the same bits on every run", "[cuda][conv][deterministic]") {
+  zg::manual_seed(17);
+  // The DCGAN's first layer: K = 4 images x 32 x 32 positions, split many ways.
+  const zc::ConvShape s = shape_of(dcgan_cases()[0]);
+  INFO(describe(s));
+  const Operands o = make_operands(s);
+  zg::Tensor ref = zg::empty(o.w.shape());
+  zg::cpu::conv2d_backward_weight(ref, o.x, o.gy, cpu_geometry(s));
+  std::vector<zc::ConvKernel> kernels{zc::ConvKernel::Simt, zc::ConvKernel::TensorCore};
+  if (zc::cudnn_built()) kernels.push_back(zc::ConvKernel::Cudnn);
+  for (zc::ConvKernel kernel : kernels) {
+    INFO(zc::to_string(kernel));
+    std::vector<std::vector<float>> runs;
+    for (int run = 0; run < 3; ++run) {
+      const zg::Tensor out = device_nan(o.w.shape());
+      zc::conv2d_backward_weight(s, ptr(out), ptr(o.dx), ptr(o.dgy), kernel, nullptr, /*deterministic=*/true);
+      if (kernel != zc::ConvKernel::TensorCore) require_close(out, ref, zg::Tensor(), 0, "deterministic backward-weight");
+      runs.push_back(out.to(zg::Device::cpu()).to_vector<float>());
+    }
+    REQUIRE(runs[1] == runs[0]);
+    REQUIRE(runs[2] == runs[0]);
+  }
+  // Through the ops and autograd, under zengen::set_deterministic.
+  const zg::DeterministicGuard on(true);
+  const zg::Tensor x = o.x.to(zg::Device::cuda()), w = o.w.to(zg::Device::cuda()).requires_grad_();
+  std::vector<float> first;
+  for (int run = 0; run < 2; ++run) {
+    w.zero_grad();
+    zg::sum(zg::square(zg::conv2d(x, w, zg::Tensor(), {.stride = {2, 2}, .padding = {1, 1}}))).backward();
+    const std::vector<float> grad = w.grad().to(zg::Device::cpu()).to_vector<float>();
+    if (run == 0) first = grad;
+    else REQUIRE(grad == first);
+  }
+}
+
 TEST_CASE("cuda conv: the bias gradient kernel sums over batch and positions", "[cuda][conv]") {
   zg::manual_seed(15);
   const zg::Tensor g = uniform({3, 5, 7, 9});
