@@ -4,6 +4,7 @@
 
 #include "loops.cuh"
 #include "validate.hpp"
+#include "zengen/core/shape.hpp"
 #include "zengen/ops/functors.hpp"
 
 namespace zengen::cuda {
@@ -110,8 +111,7 @@ void bias_leaky_relu(const TensorRef& out, const TensorRef& x, const TensorRef& 
                " for input ", x.shape_str(), " along dim ", dim, " (expected ", x.sizes[dim], " values)");
   const std::int64_t n = x.numel();
   if (n == 0) return;
-  std::int64_t inner = 1;
-  for (int d = dim + 1; d < x.ndim; ++d) inner *= x.sizes[d];
+  const std::int64_t inner = split_at_dim(x.sizes, x.ndim, dim).inner;
   DeviceScope scope(x.device);
   cudaStream_t st = stream(x.device);
   dispatch_float(x.dtype, op, [&]<typename T>() {

@@ -3,27 +3,14 @@
 
 #include "loops.cuh"
 #include "validate.hpp"
+#include "zengen/core/shape.hpp"
 
 namespace zengen::cuda {
 
 namespace {
 
-struct Split {
-  std::int64_t outer = 1, size = 1, inner = 1;
-};
-
-Split split_at(const TensorRef& t, int dim) {
-  Split s;
-  for (int d = 0; d < t.ndim; ++d) {
-    if (d < dim) s.outer *= t.sizes[d];
-    else if (d == dim) s.size = t.sizes[d];
-    else s.inner *= t.sizes[d];
-  }
-  return s;
-}
-
 template <typename T>
-__global__ void select_rows(std::int64_t total, Split s, std::int64_t n, const std::int64_t* index, const T* x,
+__global__ void select_rows(std::int64_t total, DimSplit s, std::int64_t n, const std::int64_t* index, const T* x,
                             T* out) {
   for (std::int64_t e = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; e < total;
        e += std::int64_t{gridDim.x} * blockDim.x) {
@@ -33,7 +20,7 @@ __global__ void select_rows(std::int64_t total, Split s, std::int64_t n, const s
 }
 
 template <typename T>
-__global__ void add_rows(std::int64_t lanes, Split s, std::int64_t n, const std::int64_t* index, const T* source,
+__global__ void add_rows(std::int64_t lanes, DimSplit s, std::int64_t n, const std::int64_t* index, const T* source,
                          T* out) {
   for (std::int64_t lane = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; lane < lanes;
        lane += std::int64_t{gridDim.x} * blockDim.x) {
@@ -76,7 +63,7 @@ void index_select(const TensorRef& out, const TensorRef& x, int dim, const Tenso
   const std::int64_t n = check_indexing(op, "output", out, x, dim, index);
   const std::int64_t total = out.numel();
   if (total == 0) return;
-  const Split s = split_at(x, dim);
+  const DimSplit s = split_at_dim(x.sizes, x.ndim, dim);
   DeviceScope scope(x.device);
   dispatch_any(x.dtype, [&]<typename T>() {
     select_rows<T><<<blocks_for(total), kBlockThreads, 0, stream(x.device)>>>(
@@ -93,7 +80,7 @@ void index_add_(const TensorRef& out, int dim, const TensorRef& index, const Ten
   validate::contiguous(op, "output", out);
   validate::companion(op, "source", source, out);
   const std::int64_t n = check_indexing(op, "source", source, out, dim, index);
-  const Split s = split_at(out, dim);
+  const DimSplit s = split_at_dim(out.sizes, out.ndim, dim);
   const std::int64_t lanes = s.outer * s.inner;
   if (lanes == 0 || n == 0) return;
   DeviceScope scope(out.device);

@@ -250,18 +250,9 @@ template <typename T>
 __global__ void cross_entropy_rows(std::int64_t K, const T* logits, const std::int64_t* target, T* lse, T* losses) {
   const std::int64_t r = blockIdx.x;
   const T* row = logits + r * K;
-  __shared__ T row_max;
-  T m = -INFINITY;
-  for (std::int64_t k = threadIdx.x; k < K; k += blockDim.x) m = (row[k] != row[k] || row[k] > m) ? row[k] : m;
-  m = block_max(m);
-  if (threadIdx.x == 0) row_max = m;
-  __syncthreads();
-  m = row_max;
-  double sum = 0.0;
-  for (std::int64_t k = threadIdx.x; k < K; k += blockDim.x) sum += static_cast<double>(exp(row[k] - m));
-  sum = block_sum(sum);
+  const SoftmaxRow<T> stats = block_softmax_row(row, K);
   if (threadIdx.x == 0) {
-    const T value = m + static_cast<T>(log(sum));
+    const T value = stats.max + stats.log_sum;
     lse[r] = value;
     losses[r] = value - row[target[r]];
   }

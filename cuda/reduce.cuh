@@ -16,6 +16,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "loops.cuh"
@@ -66,6 +67,32 @@ __device__ __forceinline__ T block_max(T v) {
   }
   __syncthreads();
   return v;
+}
+
+/// A softmax row's statistics, computed by the whole block and valid in
+/// every thread: the row's max (NaN wins) and log(sum(exp(v - max))), the
+/// sum taken in double.
+template <typename T>
+struct SoftmaxRow {
+  T max;
+  T log_sum;
+};
+template <typename T>
+__device__ __forceinline__ SoftmaxRow<T> block_softmax_row(const T* row, std::int64_t n) {
+  __shared__ T row_max;
+  __shared__ T row_log_sum;
+  T m = -INFINITY;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) m = (row[j] != row[j] || row[j] > m) ? row[j] : m;
+  m = block_max(m);
+  if (threadIdx.x == 0) row_max = m;
+  __syncthreads();
+  m = row_max;
+  double sum = 0.0;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += static_cast<double>(exp(row[j] - m));
+  sum = block_sum(sum);
+  if (threadIdx.x == 0) row_log_sum = static_cast<T>(log(sum));
+  __syncthreads();
+  return {m, row_log_sum};
 }
 
 namespace kernels {

@@ -5,23 +5,11 @@
 
 #include "reduce.cuh"
 #include "validate.hpp"
+#include "zengen/core/shape.hpp"
 
 namespace zengen::cuda {
 
 namespace {
-
-struct Extents {
-  std::int64_t outer = 1, n = 1, inner = 1;
-};
-
-Extents extents(const TensorRef& x, std::int64_t dim) {
-  Extents e;
-  if (x.ndim == 0) return e;  // one softmax over one value
-  for (int d = 0; d < dim; ++d) e.outer *= x.sizes[d];
-  e.n = x.sizes[dim];
-  for (int d = static_cast<int>(dim) + 1; d < x.ndim; ++d) e.inner *= x.sizes[d];
-  return e;
-}
 
 /// Threads per row block: a warp for short rows, up to 256 for long ones
 /// (block_sum / block_max take any multiple of 32).
@@ -33,23 +21,10 @@ template <typename T>
 __global__ void log_softmax_rows(std::int64_t n, const T* x, T* y) {
   const T* xr = x + blockIdx.x * n;
   T* yr = y + blockIdx.x * n;
-  __shared__ T row_max;
-  __shared__ T row_log_sum;
-  T m = -INFINITY;
-  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) m = (xr[j] != xr[j] || xr[j] > m) ? xr[j] : m;
-  m = block_max(m);
-  if (threadIdx.x == 0) row_max = m;
-  __syncthreads();
-  m = row_max;
-  double sum = 0.0;
-  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += static_cast<double>(exp(xr[j] - m));
-  sum = block_sum(sum);
-  if (threadIdx.x == 0) row_log_sum = static_cast<T>(log(sum));
-  __syncthreads();
-  const T log_sum = row_log_sum;
+  const SoftmaxRow<T> stats = block_softmax_row(xr, n);
   // (x - max) - log(sum), as the CPU: x - (max + log(sum)) would round
   // log(sum) to max's precision.
-  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = (xr[j] - m) - log_sum;
+  for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = (xr[j] - stats.max) - stats.log_sum;
 }
 
 template <typename T>
@@ -68,36 +43,36 @@ __global__ void log_softmax_backward_rows(std::int64_t n, const T* g, const T* y
 // ---- a column per thread (inner > 1) ----
 
 template <typename T>
-__global__ void log_softmax_columns(Extents e, const T* x, T* y) {
+__global__ void log_softmax_columns(DimSplit e, const T* x, T* y) {
   const std::int64_t columns = e.outer * e.inner;
   for (std::int64_t c = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; c < columns;
        c += std::int64_t{gridDim.x} * blockDim.x) {
     const std::int64_t o = c / e.inner, i = c - o * e.inner;
-    const T* xc = x + o * e.n * e.inner + i;
-    T* yc = y + o * e.n * e.inner + i;
+    const T* xc = x + o * e.size * e.inner + i;
+    T* yc = y + o * e.size * e.inner + i;
     T m = -INFINITY;
-    for (std::int64_t j = 0; j < e.n; ++j) {
+    for (std::int64_t j = 0; j < e.size; ++j) {
       const T v = xc[j * e.inner];
       m = (v != v || v > m) ? v : m;
     }
     double sum = 0.0;
-    for (std::int64_t j = 0; j < e.n; ++j) sum += static_cast<double>(exp(xc[j * e.inner] - m));
+    for (std::int64_t j = 0; j < e.size; ++j) sum += static_cast<double>(exp(xc[j * e.inner] - m));
     const T log_sum = static_cast<T>(log(sum));
-    for (std::int64_t j = 0; j < e.n; ++j) yc[j * e.inner] = (xc[j * e.inner] - m) - log_sum;
+    for (std::int64_t j = 0; j < e.size; ++j) yc[j * e.inner] = (xc[j * e.inner] - m) - log_sum;
   }
 }
 
 template <typename T>
-__global__ void log_softmax_backward_columns(Extents e, const T* g, const T* y, T* gx) {
+__global__ void log_softmax_backward_columns(DimSplit e, const T* g, const T* y, T* gx) {
   const std::int64_t columns = e.outer * e.inner;
   for (std::int64_t c = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; c < columns;
        c += std::int64_t{gridDim.x} * blockDim.x) {
     const std::int64_t o = c / e.inner, i = c - o * e.inner;
-    const std::int64_t base = o * e.n * e.inner + i;
+    const std::int64_t base = o * e.size * e.inner + i;
     double sum = 0.0;
-    for (std::int64_t j = 0; j < e.n; ++j) sum += static_cast<double>(g[base + j * e.inner]);
+    for (std::int64_t j = 0; j < e.size; ++j) sum += static_cast<double>(g[base + j * e.inner]);
     const T s = static_cast<T>(sum);
-    for (std::int64_t j = 0; j < e.n; ++j) {
+    for (std::int64_t j = 0; j < e.size; ++j) {
       const std::int64_t k = base + j * e.inner;
       gx[k] = g[k] - exp(y[k]) * s;
     }
@@ -105,8 +80,8 @@ __global__ void log_softmax_backward_columns(Extents e, const T* g, const T* y, 
 }
 
 /// The checks both directions share: `out` and `in` alike (contiguous, same
-/// shape, dtype and device), floating, dim in range. Returns the extents.
-Extents check(const char* op, const TensorRef& out, const TensorRef& in, std::int64_t dim) {
+/// shape, dtype and device), floating, dim in range. Returns the split at dim.
+DimSplit check(const char* op, const TensorRef& out, const TensorRef& in, std::int64_t dim) {
   validate::operand(op, "input", in);
   validate::floating(op, "input", in);
   validate::contiguous(op, "input", in);
@@ -114,7 +89,7 @@ Extents check(const char* op, const TensorRef& out, const TensorRef& in, std::in
   const std::int64_t rank = in.ndim == 0 ? 1 : in.ndim;
   ZENGEN_CHECK(dim >= 0 && dim < rank, ValueError, "cuda ", op, ": dim ", dim, " is out of range for shape ",
                in.shape_str());
-  const Extents e = extents(in, dim);
+  const DimSplit e = split_at_dim(in.sizes, in.ndim, dim);  // 0-d: [1, 1, 1]
   ZENGEN_CHECK(e.inner != 1 || e.outer < (std::int64_t{1} << 31), ShapeError, "cuda ", op, ": ", e.outer,
                " rows is too many for one launch");
   return e;
@@ -124,7 +99,7 @@ Extents check(const char* op, const TensorRef& out, const TensorRef& in, std::in
 
 void log_softmax(const TensorRef& y, const TensorRef& x, std::int64_t dim) {
   const char* op = "log_softmax";
-  const Extents e = check(op, y, x, dim);
+  const DimSplit e = check(op, y, x, dim);
   if (x.numel() == 0) return;
   DeviceScope scope(x.device);
   cudaStream_t st = stream(x.device);
@@ -132,7 +107,7 @@ void log_softmax(const TensorRef& y, const TensorRef& x, std::int64_t dim) {
     const auto* in = static_cast<const T*>(x.data);
     auto* out = static_cast<T*>(y.data);
     if (e.inner == 1)
-      log_softmax_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.n), 0, st>>>(e.n, in, out);
+      log_softmax_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.size), 0, st>>>(e.size, in, out);
     else
       log_softmax_columns<T><<<blocks_for(e.outer * e.inner), kBlockThreads, 0, st>>>(e, in, out);
     ZENGEN_CUDA_CHECK(cudaGetLastError());
@@ -141,7 +116,7 @@ void log_softmax(const TensorRef& y, const TensorRef& x, std::int64_t dim) {
 
 void log_softmax_backward(const TensorRef& grad_x, const TensorRef& grad_y, const TensorRef& y, std::int64_t dim) {
   const char* op = "log_softmax_backward";
-  const Extents e = check(op, grad_x, y, dim);
+  const DimSplit e = check(op, grad_x, y, dim);
   validate::like(op, "grad_y", grad_y, y);
   if (y.numel() == 0) return;
   DeviceScope scope(y.device);
@@ -151,7 +126,7 @@ void log_softmax_backward(const TensorRef& grad_x, const TensorRef& grad_y, cons
     const auto* saved = static_cast<const T*>(y.data);
     auto* out = static_cast<T*>(grad_x.data);
     if (e.inner == 1)
-      log_softmax_backward_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.n), 0, st>>>(e.n, g, saved, out);
+      log_softmax_backward_rows<T><<<static_cast<unsigned>(e.outer), row_threads(e.size), 0, st>>>(e.size, g, saved, out);
     else
       log_softmax_backward_columns<T><<<blocks_for(e.outer * e.inner), kBlockThreads, 0, st>>>(e, g, saved, out);
     ZENGEN_CUDA_CHECK(cudaGetLastError());

@@ -57,9 +57,8 @@ void leaky_relu(const Tensor& out, const Tensor& x, double slope) {
 }
 
 void bias_leaky_relu(const Tensor& out, const Tensor& x, const Tensor& bias, std::int64_t dim, double slope) {
-  const std::int64_t channels = x.size(dim);
-  std::int64_t inner = 1;
-  for (std::int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.size(d);
+  const DimSplit split = split_at_dim(x.shape(), dim);
+  const std::int64_t channels = split.size, inner = split.inner;
   const std::int64_t n = x.numel();
   if (n == 0) return;
   dispatch_floating(out.dtype(), "bias_leaky_relu", [&]<typename T>() {
@@ -114,19 +113,6 @@ void tanh_backward(const Tensor& out, const Tensor& grad, const Tensor& y) {
 // inner loops run over consecutive memory.
 
 namespace {
-
-struct Extents {
-  std::int64_t outer = 1, n = 1, inner = 1;
-};
-
-Extents extents(const Shape& shape, std::int64_t dim) {
-  Extents e;
-  if (shape.empty()) return e;  // a 0-d tensor is one softmax over one value
-  for (std::int64_t d = 0; d < dim; ++d) e.outer *= shape[d];
-  e.n = shape[dim];
-  for (std::int64_t d = dim + 1; d < shape.ndim(); ++d) e.inner *= shape[d];
-  return e;
-}
 
 Tensor compacted(const Tensor& x) {
   if (x.is_contiguous()) return x;
@@ -186,8 +172,8 @@ void subtract_exp_scaled(T* out, const T* g, const T* y, std::int64_t n, T sum) 
 }
 
 template <typename T>
-void log_softmax_kernel(T* out, const T* x, const Extents& e) {
-  const std::int64_t n = e.n, inner = e.inner;
+void log_softmax_kernel(T* out, const T* x, const DimSplit& e) {
+  const std::int64_t n = e.size, inner = e.inner;
   if (inner == 1) {
     const int threads = threads_for_units(e.outer, n);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -233,8 +219,8 @@ void log_softmax_kernel(T* out, const T* x, const Extents& e) {
 }
 
 template <typename T>
-void log_softmax_backward_kernel(T* out, const T* g, const T* y, const Extents& e) {
-  const std::int64_t n = e.n, inner = e.inner;
+void log_softmax_backward_kernel(T* out, const T* g, const T* y, const DimSplit& e) {
+  const std::int64_t n = e.size, inner = e.inner;
   if (inner == 1) {
     const int threads = threads_for_units(e.outer, n);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -280,7 +266,7 @@ void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim) {
   const Tensor xc = compacted(x);
   dispatch_floating(out.dtype(), "log_softmax", [&]<typename T>() {
     log_softmax_kernel<T>(static_cast<T*>(out.data_ptr()), static_cast<const T*>(xc.data_ptr()),
-                          extents(out.shape(), dim));
+                          split_at_dim(out.shape(), dim));
   });
 }
 
@@ -289,7 +275,7 @@ void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y
   const Tensor gc = compacted(grad), yc = compacted(y);
   dispatch_floating(out.dtype(), "log_softmax_backward", [&]<typename T>() {
     log_softmax_backward_kernel<T>(static_cast<T*>(out.data_ptr()), static_cast<const T*>(gc.data_ptr()),
-                                   static_cast<const T*>(yc.data_ptr()), extents(out.shape(), dim));
+                                   static_cast<const T*>(yc.data_ptr()), split_at_dim(out.shape(), dim));
   });
 }
 

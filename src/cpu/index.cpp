@@ -8,26 +8,8 @@
 
 namespace zengen::cpu {
 
-namespace {
-
-struct Split {
-  std::int64_t outer = 1, size = 1, inner = 1;
-};
-
-Split split_at(const Shape& shape, std::int64_t dim) {
-  Split s;
-  for (std::int64_t d = 0; d < static_cast<std::int64_t>(shape.size()); ++d) {
-    if (d < dim) s.outer *= shape[d];
-    else if (d == dim) s.size = shape[d];
-    else s.inner *= shape[d];
-  }
-  return s;
-}
-
-}  // namespace
-
 void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& idx) {
-  const Split s = split_at(x.shape(), dim);
+  const DimSplit s = split_at_dim(x.shape(), dim);
   const auto n = static_cast<std::int64_t>(idx.size());
   const std::size_t row_bytes = static_cast<std::size_t>(s.inner) * element_size(x.dtype());
   const auto* src = static_cast<const unsigned char*>(x.data_ptr());
@@ -43,7 +25,7 @@ void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const st
 }
 
 void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int64_t>& idx, const Tensor& source) {
-  const Split s = split_at(out.shape(), dim);
+  const DimSplit s = split_at_dim(out.shape(), dim);
   const auto n = static_cast<std::int64_t>(idx.size());
   dispatch_floating(out.dtype(), "index_add", [&]<typename T>() {
     T* dst = out.data<T>();

@@ -68,6 +68,30 @@ inline Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
+/// A shape seen around one of its dims as [outer, size, inner]: outer is the
+/// product of the sizes before `dim`, size the size at `dim`, inner the
+/// product of those after it; how a per-dim kernel (softmax, index_select,
+/// a per-channel bias) walks a contiguous tensor. A 0-d shape is [1, 1, 1].
+struct DimSplit {
+  std::int64_t outer = 1, size = 1, inner = 1;
+};
+/// `sizes[0, ndim)` split at `dim` (any indexable: a Shape, a launcher's
+/// size array).
+template <typename Sizes>
+DimSplit split_at_dim(const Sizes& sizes, std::int64_t ndim, std::int64_t dim) {
+  DimSplit s;
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    if (d < dim)
+      s.outer *= sizes[d];
+    else if (d == dim)
+      s.size = sizes[d];
+    else
+      s.inner *= sizes[d];
+  }
+  return s;
+}
+inline DimSplit split_at_dim(const Shape& shape, std::int64_t dim) { return split_at_dim(shape, shape.ndim(), dim); }
+
 /// The shape two shapes broadcast to under NumPy's rules; throws ShapeError
 /// naming `op` and both shapes when they cannot broadcast.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
