@@ -82,14 +82,11 @@ __global__ void bias_leaky_relu_packs(std::int64_t n, std::int64_t channels, std
   for (std::int64_t p = first; p < packs; p += stride) {
     const Pack<T, V> in = reinterpret_cast<const Pack<T, V>*>(x)[p];
     Pack<T, V> out;
-    std::int64_t q = p * V / inner, r = p * V - q * inner, c = q % channels;
+    ChannelWalk walk(p * V, channels, inner);
 #pragma unroll
     for (int j = 0; j < V; ++j) {
-      out.v[j] = fn(in.v[j], __ldg(bias + c));
-      if (++r == inner) {
-        r = 0;
-        if (++c == channels) c = 0;
-      }
+      out.v[j] = fn(in.v[j], __ldg(bias + walk.channel));
+      walk.next();
     }
     reinterpret_cast<Pack<T, V>*>(y)[p] = out;
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "tensor_ref.hpp"
+#include "zengen/core/host_device.hpp"
 
 namespace zengen::cuda {
 
@@ -60,5 +61,28 @@ Geometry<N> make_geometry(const TensorRef* const (&refs)[N]) {
   }
   return g;
 }
+
+/// The channel of consecutive elements of a contiguous tensor seen as
+/// [outer, channels, inner]: one division for the first element, then a step
+/// per element (the fused bias kernels walk a 128-bit pack this way, and a
+/// pack may cross planes and channels).
+struct ChannelWalk {
+  std::int64_t channels, inner;
+  std::int64_t in_plane, channel;  // the position inside the current plane, and its channel
+
+  ZENGEN_HOST_DEVICE ChannelWalk(std::int64_t first, std::int64_t channels, std::int64_t inner)
+      : channels(channels), inner(inner) {
+    const std::int64_t plane = first / inner;
+    in_plane = first - plane * inner;
+    channel = plane % channels;
+  }
+  /// Moves to the next element.
+  ZENGEN_HOST_DEVICE void next() {
+    if (++in_plane == inner) {
+      in_plane = 0;
+      if (++channel == channels) channel = 0;
+    }
+  }
+};
 
 }  // namespace zengen::cuda

@@ -93,6 +93,22 @@ TEST_CASE("cuda geometry: a transposed view keeps its strides; one element is on
   CHECK(g1.contiguous());
 }
 
+TEST_CASE("cuda geometry: ChannelWalk steps through planes and channels as a division would", "[cuda][host]") {
+  for (std::int64_t channels : {1, 3, 5}) {
+    for (std::int64_t inner : {1, 2, 3, 4, 7}) {
+      const std::int64_t total = 3 * channels * inner;
+      for (std::int64_t first = 0; first < total; ++first) {
+        zc::ChannelWalk walk(first, channels, inner);
+        for (std::int64_t i = first; i < std::min(first + 9, total); ++i) {
+          INFO("channels " << channels << " inner " << inner << " first " << first << " element " << i);
+          REQUIRE(walk.channel == (i / inner) % channels);
+          walk.next();
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("cuda validation: shapes, dtypes, devices and layouts are named in the error", "[cuda][host]") {
   const auto out = ref({4, 3});
   const auto bad = ref({5});
