@@ -84,29 +84,52 @@ echo "build: $(($(date +%s) - start)) s ($(grep -o 'zengen: cuDNN [^(]*' "$build
 
 status=0
 echo "== CUDA tests" | tee -a "$report"
-"$build_dir/tests/zengen_cuda_tests" >"$build_dir/cuda-tests.log" 2>&1 || status=$?
+tests_bin="$build_dir/tests/zengen_cuda_tests"
+tests_status=0
+timeout 420 "$tests_bin" >"$build_dir/cuda-tests.log" 2>&1 || tests_status=$?
 tail -n 20 "$build_dir/cuda-tests.log" | tee -a "$report"
-if grep -q "FAILED" "$build_dir/cuda-tests.log"; then  # the first failures with their context
-  echo "-- failures (first 120 lines)" | tee -a "$report"
-  grep -B 4 -A 12 "FAILED" "$build_dir/cuda-tests.log" | head -n 120 | tee -a "$report"
-fi
 gpu_found=1
-if [[ $status -eq 77 ]]; then
+if [[ $tests_status -eq 77 ]]; then
   gpu_found=0
+  status=77
   echo "no GPU found: nothing ran on a device" | tee -a "$report"
+elif [[ $tests_status -ne 0 ]]; then
+  status=1
+  echo "-- the test program exited with $tests_status (124: timed out; above 128: a signal)" | tee -a "$report"
+  if grep -q "FAILED" "$build_dir/cuda-tests.log"; then  # the first failures with their context
+    echo "-- failures (first 120 lines)" | tee -a "$report"
+    grep -B 4 -A 12 "FAILED" "$build_dir/cuda-tests.log" | head -n 120 | tee -a "$report"
+  fi
+  # A crash or a sticky CUDA error stops every later test: run each test
+  # case in its own process so one bad kernel hides nothing else.
+  echo "-- each test case on its own" | tee -a "$report"
+  "$tests_bin" --list-test-names-only 2>/dev/null | grep -v '^ *$' >"$build_dir/cuda-test-names.txt" || true
+  : >"$build_dir/cuda-cases-failed.log"
+  while IFS= read -r name; do
+    spec=$(printf '%s' "$name" | sed 's/[][*,~\\"]/\\&/g')  # Catch2's special characters, escaped
+    case_status=0
+    timeout 120 "$tests_bin" "$spec" >"$build_dir/cuda-case.log" 2>&1 || case_status=$?
+    if [[ $case_status -eq 0 ]] && grep -q "All tests passed" "$build_dir/cuda-case.log"; then
+      echo "pass        $name"
+    else
+      echo "FAIL ($case_status)  $name"
+      { echo "==== $name (exit $case_status)"; head -n 60 "$build_dir/cuda-case.log"; } >>"$build_dir/cuda-cases-failed.log"
+    fi
+  done <"$build_dir/cuda-test-names.txt" | tee -a "$report"
 fi
 
 for bench in "$build_dir"/benchmarks/bench_cuda_*; do
   [[ -x "$bench" ]] || continue
   echo "== $(basename "$bench")" | tee -a "$report"
-  "$bench" --benchmark_min_time=0.2 --benchmark_format=console 2>&1 | tail -n 40 | tee -a "$report" || status=1
+  timeout 300 "$bench" --benchmark_min_time=0.2 --benchmark_format=console 2>&1 | tail -n 40 | tee -a "$report" ||
+    status=1
 done
 # The trainer's own timer: steps/s of the default 32x32 DCGAN, batch 64.
 if [[ -x "$build_dir/examples/dcgan_train" && $gpu_found -eq 1 ]]; then
   for run in "cuda 2000 0.5" "cpu 200 0.33"; do
     read -r device steps minutes <<<"$run"
     echo "== dcgan_train --device $device (at most $steps steps, $minutes min)" | tee -a "$report"
-    "$build_dir/examples/dcgan_train" --data "$dcgan_data" --device "$device" --steps "$steps" --minutes "$minutes" \
+    timeout 150 "$build_dir/examples/dcgan_train" --data "$dcgan_data" --device "$device" --steps "$steps" --minutes "$minutes" \
       --sample-every 1000000 --checkpoint-every 1000000 --log-every 100 --out "$build_dir/dcgan-$device" \
       >"$build_dir/dcgan-$device.log" 2>&1 || status=1
     grep -E "^training|steps in|dcgan_train:" "$build_dir/dcgan-$device.log" | tee -a "$report"
