@@ -14,6 +14,8 @@
 // OpenMP over channels): what a fused kernel would reach. PyTorch's figure for
 // the same shapes comes from benchmarks/compare_pytorch.py.
 //
+// Then BatchNorm2d + LeakyReLU fused against the two modules in turn.
+//
 // Shapes (Args n, c, hw): the BatchNorm inputs of DCGAN-64 (ngf = ndf = 64)
 // and DCGAN-32 (ngf = ndf = 32) at batch 64, and one layer at batch 1 and 256.
 //
@@ -68,6 +70,53 @@ void BM_batch_norm_backward(benchmark::State& state) {
   const zg::Tensor x = zg::randn(a.shape()).requires_grad_();
   const zg::Tensor grad = zg::randn(a.shape());
   const zg::Tensor y = bn.forward(x);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(zg::autograd::grad({y}, {x, bn.weight, bn.bias}, {grad}, /*retain_graph=*/true));
+  zengen::bench::set_bandwidth(state, 3 * kFloatBytes * a.elements());
+}
+
+// ---- BatchNorm2d + LeakyReLU(0.2), as DCGAN's discriminator runs them ----
+//
+// Fused (forward_activated: what nn::Sequential runs for the pair) against
+// the two modules one after the other, both charged BatchNorm's bytes alone,
+// so the GB/s ratio is what the fusion saves.
+
+void BM_batch_norm_leaky_relu_forward_fused(benchmark::State& state) {
+  const Activation a(state);
+  zg::manual_seed(4);
+  zg::nn::BatchNorm2d bn(a.c);
+  const zg::Tensor x = zg::randn(a.shape()).requires_grad_();
+  for (auto _ : state) benchmark::DoNotOptimize(bn.forward_activated(x, 0.2));
+  zengen::bench::set_bandwidth(state, 2 * kFloatBytes * a.elements());
+}
+
+void BM_batch_norm_leaky_relu_forward_two_ops(benchmark::State& state) {
+  const Activation a(state);
+  zg::manual_seed(4);
+  zg::nn::BatchNorm2d bn(a.c);
+  const zg::nn::LeakyReLU act(0.2);
+  const zg::Tensor x = zg::randn(a.shape()).requires_grad_();
+  for (auto _ : state) benchmark::DoNotOptimize(act.forward(bn.forward(x)));
+  zengen::bench::set_bandwidth(state, 2 * kFloatBytes * a.elements());
+}
+
+void BM_batch_norm_leaky_relu_backward_fused(benchmark::State& state) {
+  const Activation a(state);
+  zg::manual_seed(4);
+  zg::nn::BatchNorm2d bn(a.c);
+  const zg::Tensor x = zg::randn(a.shape()).requires_grad_(), grad = zg::randn(a.shape());
+  const zg::Tensor y = bn.forward_activated(x, 0.2);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(zg::autograd::grad({y}, {x, bn.weight, bn.bias}, {grad}, /*retain_graph=*/true));
+  zengen::bench::set_bandwidth(state, 3 * kFloatBytes * a.elements());
+}
+
+void BM_batch_norm_leaky_relu_backward_two_ops(benchmark::State& state) {
+  const Activation a(state);
+  zg::manual_seed(4);
+  zg::nn::BatchNorm2d bn(a.c);
+  const zg::Tensor x = zg::randn(a.shape()).requires_grad_(), grad = zg::randn(a.shape());
+  const zg::Tensor y = zg::leaky_relu(bn.forward(x), 0.2);
   for (auto _ : state)
     benchmark::DoNotOptimize(zg::autograd::grad({y}, {x, bn.weight, bn.bias}, {grad}, /*retain_graph=*/true));
   zengen::bench::set_bandwidth(state, 3 * kFloatBytes * a.elements());
@@ -186,6 +235,13 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
 
+// DCGAN-64's discriminator at batch 64 (128@16, 256@8, 512@4) and one larger map.
+void fused_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "c", "hw"});
+  for (auto [c, hw] : {std::pair{64, 32}, {128, 16}, {256, 8}, {512, 4}}) b->Args({64, c, hw});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
 }  // namespace
 
 BENCHMARK(BM_copy_activation)->Apply(shapes);
@@ -193,5 +249,9 @@ BENCHMARK(BM_batch_norm_forward)->Apply(shapes);
 BENCHMARK(BM_batch_norm_forward_loop)->Apply(shapes);
 BENCHMARK(BM_batch_norm_backward)->Apply(shapes);
 BENCHMARK(BM_batch_norm_backward_loop)->Apply(shapes);
+BENCHMARK(BM_batch_norm_leaky_relu_forward_fused)->Apply(fused_shapes);
+BENCHMARK(BM_batch_norm_leaky_relu_forward_two_ops)->Apply(fused_shapes);
+BENCHMARK(BM_batch_norm_leaky_relu_backward_fused)->Apply(fused_shapes);
+BENCHMARK(BM_batch_norm_leaky_relu_backward_two_ops)->Apply(fused_shapes);
 
 BENCHMARK_MAIN();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/loops.hpp"
+#include "zengen/ops/functors.hpp"
 
 namespace zengen::cpu {
 namespace {
@@ -103,9 +104,17 @@ ChannelAffine<T> channel_statistics(double shift, double sum, double squares, do
   return {mean[c], static_cast<T>(inv * (w ? static_cast<double>(w[c]) : 1.0)), b ? b[c] : T(0)};
 }
 
-template <typename T>
+// The output's activation: none, or leaky_relu fused into the output pass.
+struct Identity {
+  template <typename T>
+  T operator()(T v) const {
+    return v;
+  }
+};
+
+template <typename T, typename Act>
 void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const Tensor& invstd_t, const Tensor& x_t,
-             const Tensor& weight_t, const Tensor& bias_t, double eps) {
+             const Tensor& weight_t, const Tensor& bias_t, double eps, Act act) {
   const Layout l = layout_of(x_t);
   const T* x = x_t.data<T>();
   const T* w = data_or_null<T>(weight_t);
@@ -153,7 +162,7 @@ void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const
         const T* row = x + (n * l.c + c0) * l.s;
         T* out = y + (n * l.c + c0) * l.s;
 #pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) out[j] = (row[j] - centre[j]) * scale[j] + offset[j];
+        for (std::int64_t j = 0; j < width; ++j) out[j] = act((row[j] - centre[j]) * scale[j] + offset[j]);
       }
     });
     return;
@@ -175,7 +184,7 @@ void forward(const Tensor& y_t, const Tensor& mean_t, const Tensor& var_t, const
       const T* row = x + (n * l.c + c) * l.s;
       T* out = y + (n * l.c + c) * l.s;
 #pragma omp simd
-      for (std::int64_t i = 0; i < l.s; ++i) out[i] = (row[i] - a.centre) * a.scale + a.offset;
+      for (std::int64_t i = 0; i < l.s; ++i) out[i] = act((row[i] - a.centre) * a.scale + a.offset);
     }
   });
 }
@@ -195,15 +204,40 @@ std::array<T, 3> channel_gradients(double sum_g, double sum_gx, double m, const 
   return {static_cast<T>(k1), static_cast<T>(-k1 * inv * inv * sum_gx / m), static_cast<T>(-k1 * sum_g / m)};
 }
 
-template <typename T>
+// With a fused activation the incoming gradient first goes through
+// leaky_relu's: g (pre > 0 ? 1 : slope), the pre-activation output
+// (x - mean) scale + offset recomputed from x rather than read.
+// The sums pass first writes a row's activated gradients to a small buffer
+// (a select loop GCC vectorises), then reduces the buffer as without an
+// activation: a select inside the double reductions stays scalar.
+template <typename T, bool kActivated>
+struct OutputGradient {
+  T slope;
+  T operator()(T g, T centred, T scale, T offset) const {
+    if constexpr (kActivated)
+      return functors::LeakyReLUBackward{static_cast<double>(slope)}(g, centred * scale + offset);
+    else
+      return g;
+  }
+};
+
+template <typename T, bool kActivated>
 void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const Tensor& gy_t, const Tensor& x_t,
-              const Tensor& weight_t, const Tensor& mean_t, const Tensor& invstd_t) {
+              const Tensor& weight_t, const Tensor& bias_t, const Tensor& mean_t, const Tensor& invstd_t,
+              double slope) {
   const Layout l = layout_of(x_t);
   const T* x = x_t.data<T>();
   const T* gy = gy_t.data<T>();
   const T* w = data_or_null<T>(weight_t);
+  const T* b = data_or_null<T>(bias_t);
   const T* mean = mean_t.data<T>();
   const T* invstd = invstd_t.data<T>();
+  const OutputGradient<T, kActivated> output_grad{static_cast<T>(slope)};
+  // The forward's output scale and offset of channel c.
+  const auto scale_of = [&](std::int64_t c) {
+    return static_cast<T>(static_cast<double>(invstd[c]) * (w ? static_cast<double>(w[c]) : 1.0));
+  };
+  const auto offset_of = [&](std::int64_t c) { return b ? b[c] : T(0); };
   T* gx = gx_t.defined() ? gx_t.data<T>() : nullptr;
   T* gw = gw_t.defined() ? gw_t.data<T>() : nullptr;
   T* gb = gb_t.defined() ? gb_t.data<T>() : nullptr;
@@ -214,15 +248,27 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
       const auto count = static_cast<std::size_t>(width);
       double* sum_g = scratch<double>(0, count);
       double* sum_gx = scratch<double>(1, count);
-      T* coef = scratch<T>(3, 4 * count);  // mean, k1, k2, k3 per value
+      T* coef = scratch<T>(3, 6 * count);  // mean, k1, k2, k3, and the output's scale and offset, per value
       T* mu = coef;
+      T *out_scale = coef + 4 * width, *out_offset = coef + 5 * width;
       for (std::int64_t j = 0; j < width; ++j) {
         mu[j] = mean[c0 + j / l.s];
         sum_g[j] = sum_gx[j] = 0.0;
+        if constexpr (kActivated) {
+          out_scale[j] = scale_of(c0 + j / l.s);
+          out_offset[j] = offset_of(c0 + j / l.s);
+        }
       }
+      T* activated = kActivated ? scratch<T>(2, count) : nullptr;  // one row's gradients through the activation
       for (std::int64_t n = 0; n < l.n; ++n) {
         const T* row = x + (n * l.c + c0) * l.s;
         const T* grow = gy + (n * l.c + c0) * l.s;
+        if constexpr (kActivated) {
+#pragma omp simd
+          for (std::int64_t j = 0; j < width; ++j)
+            activated[j] = output_grad(grow[j], row[j] - mu[j], out_scale[j], out_offset[j]);
+          grow = activated;
+        }
 #pragma omp simd
         for (std::int64_t j = 0; j < width; ++j) {
           const double g = static_cast<double>(grow[j]);
@@ -247,17 +293,27 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
         const T* grow = gy + (n * l.c + c0) * l.s;
         T* out = gx + (n * l.c + c0) * l.s;
 #pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) out[j] = grow[j] * k1[j] + (row[j] - mu[j]) * k2[j] + k3[j];
+        for (std::int64_t j = 0; j < width; ++j) {
+          const T centred = row[j] - mu[j];
+          out[j] = output_grad(grow[j], centred, out_scale[j], out_offset[j]) * k1[j] + centred * k2[j] + k3[j];
+        }
       }
     });
     return;
   }
   for_channels(l, [&](std::int64_t c) {
     const T mu_t = mean[c];
+    const T scale = kActivated ? scale_of(c) : T(0), offset = kActivated ? offset_of(c) : T(0);
     double sum_g = 0.0, sum_gx = 0.0;  // sum of g, and of g (x - mean)
+    T* activated = kActivated ? scratch<T>(2, static_cast<std::size_t>(l.s)) : nullptr;
     for (std::int64_t n = 0; n < l.n; ++n) {
       const T* row = x + (n * l.c + c) * l.s;
       const T* grow = gy + (n * l.c + c) * l.s;
+      if constexpr (kActivated) {
+#pragma omp simd
+        for (std::int64_t i = 0; i < l.s; ++i) activated[i] = output_grad(grow[i], row[i] - mu_t, scale, offset);
+        grow = activated;
+      }
 #pragma omp simd reduction(+ : sum_g, sum_gx)
       for (std::int64_t i = 0; i < l.s; ++i) {
         const double g = static_cast<double>(grow[i]);
@@ -272,7 +328,10 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
       const T* grow = gy + (n * l.c + c) * l.s;
       T* out = gx + (n * l.c + c) * l.s;
 #pragma omp simd
-      for (std::int64_t i = 0; i < l.s; ++i) out[i] = grow[i] * k[0] + (row[i] - mu_t) * k[1] + k[2];
+      for (std::int64_t i = 0; i < l.s; ++i) {
+        const T centred = row[i] - mu_t;
+        out[i] = output_grad(grow[i], centred, scale, offset) * k[0] + centred * k[1] + k[2];
+      }
     }
   });
 }
@@ -280,17 +339,26 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
 }  // namespace
 
 void batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
-                        const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+                        const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        std::optional<double> leaky_slope) {
   dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>() {
-    forward<T>(y, mean, var, invstd, x, weight, bias, eps);
+    if (!leaky_slope)
+      forward<T>(y, mean, var, invstd, x, weight, bias, eps, Identity{});
+    else if (*leaky_slope == 0.0)  // ReLU's own functor: +0, not -0, below zero
+      forward<T>(y, mean, var, invstd, x, weight, bias, eps, functors::ReLU{});
+    else
+      forward<T>(y, mean, var, invstd, x, weight, bias, eps, functors::LeakyReLU{*leaky_slope});
   });
 }
 
 void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
-                         const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd) {
+                         const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& mean, const Tensor& invstd, std::optional<double> leaky_slope) {
   dispatch_floating(x.dtype(), "batch_norm backward", [&]<typename T>() {
-    backward<T>(grad_x, grad_weight, grad_bias, grad_y, x, weight, mean, invstd);
+    if (leaky_slope)
+      backward<T, true>(grad_x, grad_weight, grad_bias, grad_y, x, weight, bias, mean, invstd, *leaky_slope);
+    else
+      backward<T, false>(grad_x, grad_weight, grad_bias, grad_y, x, weight, bias, mean, invstd, 0.0);
   });
 }
 

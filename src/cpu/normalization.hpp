@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "zengen/core/tensor.hpp"
 
@@ -15,18 +16,24 @@ namespace zengen::cpu {
 /// The per-channel statistics and the normalised output: mean [C] and
 /// var [C] (biased) of x over N and S, invstd [C] = 1 / sqrt(var + eps), and
 /// y = (x - mean) invstd weight + bias (weight and bias [C] may be
-/// undefined: 1 and 0). One pass for the statistics, one for y.
+/// undefined: 1 and 0), then leaky_relu(y, slope) when leaky_slope is set.
+/// One pass for the statistics, one for y.
 void batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
-                        const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+                        const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        std::optional<double> leaky_slope = std::nullopt);
 
 /// The gradients from grad_y: each written only when defined.
 ///   grad_bias [C]   = sum of grad_y over N and S
 ///   grad_weight [C] = sum of grad_y (x - mean) invstd
 ///   grad_x          = weight invstd (grad_y - grad_bias / M
 ///                     - (x - mean) invstd grad_weight / M),  M = N S
-/// (weight undefined: 1). One pass for the sums, one for grad_x.
+/// (weight undefined: 1). One pass for the sums, one for grad_x. With
+/// leaky_slope (>= 0) grad_y is the gradient of the activated output: each
+/// element first becomes grad_y (pre > 0 ? 1 : slope), pre = (x - mean)
+/// invstd weight + bias recomputed from x (bias is read only then).
 void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
-                         const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd);
+                         const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& mean, const Tensor& invstd,
+                         std::optional<double> leaky_slope = std::nullopt);
 
 }  // namespace zengen::cpu

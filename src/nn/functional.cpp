@@ -14,7 +14,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+                  const Tensor& bias, bool training, double momentum, double eps, std::optional<double> leaky_slope) {
   ZENGEN_CHECK(x.dim() >= 2, ShapeError, "batch_norm: input must be [N, C, ...], got ", x.shape());
   const std::int64_t channels = x.size(1);
   // Statistics over every dim but the channels; parameters broadcast as [1, C, 1, ...].
@@ -34,7 +34,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     ZENGEN_CHECK(per_channel > 1, ValueError, "batch_norm: training needs more than one value per channel, got input ",
                  x.shape());
     // The fused op: statistics, output and gradient in a few passes.
-    const BatchNormOutput r = batch_norm_training(x, weight, bias, eps);
+    const BatchNormOutput r = batch_norm_training(x, weight, bias, eps, leaky_slope);
     if (running_mean.defined()) {
       NoGradGuard no_grad;
       const double unbias = static_cast<double>(per_channel) / static_cast<double>(per_channel - 1);
@@ -53,7 +53,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor y = (x - mean) / sqrt(var + eps);
   if (weight.defined()) y = y * weight.reshape(param_shape);
   if (bias.defined()) y = y + bias.reshape(param_shape);
-  return y;
+  if (!leaky_slope) return y;
+  return *leaky_slope == 0.0 ? relu(y) : leaky_relu(y, *leaky_slope);
 }
 
 Tensor dropout(const Tensor& x, double p, bool training) {

@@ -124,7 +124,11 @@ BatchNorm::BatchNorm(std::int64_t features, BatchNormOptions opts, int spatial_d
   }
 }
 
-Tensor BatchNorm::forward(const Tensor& x) const {
+Tensor BatchNorm::forward(const Tensor& x) const { return normalise(x, std::nullopt); }
+
+Tensor BatchNorm::forward_activated(const Tensor& x, double slope) const { return normalise(x, slope); }
+
+Tensor BatchNorm::normalise(const Tensor& x, std::optional<double> leaky_slope) const {
   const char* name = spatial_dims_ == 2 ? "BatchNorm2d" : "BatchNorm1d";
   if (spatial_dims_ == 2)
     ZENGEN_CHECK(x.dim() == 4, ShapeError, name, ": expected input [N, C, H, W], got ", x.shape());
@@ -137,7 +141,8 @@ Tensor BatchNorm::forward(const Tensor& x) const {
     NoGradGuard no_grad;
     num_batches_tracked.copy_(scalar_tensor(num_batches_tracked.item() + 1, {.dtype = DType::Int64}));
   }
-  return F::batch_norm(x, running_mean, running_var, weight, bias, is_training(), options.momentum, options.eps);
+  return F::batch_norm(x, running_mean, running_var, weight, bias, is_training(), options.momentum, options.eps,
+                       leaky_slope);
 }
 
 std::string BatchNorm::describe() const {

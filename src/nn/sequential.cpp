@@ -1,6 +1,7 @@
 #include "zengen/nn/sequential.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <typeinfo>
 
@@ -13,15 +14,26 @@
 namespace zengen::nn {
 
 namespace {
-// A Linear with a bias followed by a LeakyReLU (slope >= 0) runs as the
-// matmul and one fused bias + LeakyReLU pass (bias_leaky_relu): the same
-// values, one pass over the output fewer. Exact types only: a subclass may
-// have its own forward.
-const Linear* fusable_linear(const ModuleBase& layer, const ModuleBase& next, double& slope) {
-  if (typeid(layer) != typeid(Linear) || typeid(next) != typeid(LeakyReLU)) return nullptr;
-  const auto& linear = static_cast<const Linear&>(layer);
-  slope = static_cast<const LeakyReLU&>(next).negative_slope;
-  return linear.bias.defined() && slope >= 0.0 ? &linear : nullptr;
+// Runs `layer` and the activation after it as one fused op where they can
+// be: a Linear with a bias then a LeakyReLU (bias_leaky_relu: the matmul,
+// then one pass for the bias and the activation), or a BatchNorm1d/2d then
+// a ReLU or LeakyReLU (the activation fused into batch norm's passes).
+// Slopes must be >= 0. The same values as the two layers one after the
+// other, with a pass over the output fewer. Exact types only: a subclass may
+// have its own forward. nullopt: not such a pair.
+std::optional<Tensor> run_fused_pair(const ModuleBase& layer, const ModuleBase& next, const Tensor& x) {
+  const bool relu = typeid(next) == typeid(ReLU);
+  if (!relu && typeid(next) != typeid(LeakyReLU)) return std::nullopt;
+  const double slope = relu ? 0.0 : static_cast<const LeakyReLU&>(next).negative_slope;
+  if (slope < 0.0) return std::nullopt;
+  if (typeid(layer) == typeid(Linear) && !relu) {
+    const auto& linear = static_cast<const Linear&>(layer);
+    if (linear.bias.defined())
+      return bias_leaky_relu(functional::linear(x, linear.weight, Tensor()), linear.bias, slope, -1);
+  }
+  if (typeid(layer) == typeid(BatchNorm1d) || typeid(layer) == typeid(BatchNorm2d))
+    return static_cast<const BatchNorm&>(layer).forward_activated(x, slope);
+  return std::nullopt;
 }
 }  // namespace
 
@@ -29,15 +41,14 @@ Tensor Sequential::forward(const Tensor& x) const {
   Tensor y = x;
   const std::vector<Layer>& layers = *layers_;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    double slope = 0.0;
-    const Linear* linear = i + 1 < layers.size() ? fusable_linear(*layers[i].module, *layers[i + 1].module, slope)
-                                                 : nullptr;
-    if (linear) {
-      y = bias_leaky_relu(functional::linear(y, linear->weight, Tensor()), linear->bias, slope, -1);
-      ++i;
-    } else {
-      y = layers[i].forward(y);
+    if (i + 1 < layers.size()) {
+      if (std::optional<Tensor> fused = run_fused_pair(*layers[i].module, *layers[i + 1].module, y)) {
+        y = *fused;
+        ++i;
+        continue;
+      }
     }
+    y = layers[i].forward(y);
   }
   return y;
 }

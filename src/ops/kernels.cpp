@@ -241,14 +241,17 @@ void cuda_cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_o
   cuda::cross_entropy_backward(ref(grad_logits), ref(grad_out), scale, ref(logits), ref(target), ref(lse));
 }
 void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
-                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                             std::optional<double> leaky_slope) {
   check_devices("batch_norm", x, {&y, &mean, &var, &invstd, &weight, &bias});
-  cuda::batch_norm_forward(ref(y), ref(mean), ref(var), ref(invstd), ref(x), ref(weight), ref(bias), eps);
+  cuda::batch_norm_forward(ref(y), ref(mean), ref(var), ref(invstd), ref(x), ref(weight), ref(bias), eps, leaky_slope);
 }
 void cuda_batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& gy, const Tensor& x,
-                              const Tensor& weight, const Tensor& mean, const Tensor& invstd) {
-  check_devices("batch_norm backward", x, {&gx, &gw, &gb, &gy, &weight, &mean, &invstd});
-  cuda::batch_norm_backward(ref(gx), ref(gw), ref(gb), ref(gy), ref(x), ref(weight), ref(mean), ref(invstd));
+                              const Tensor& weight, const Tensor& bias, const Tensor& mean, const Tensor& invstd,
+                              std::optional<double> leaky_slope) {
+  check_devices("batch_norm backward", x, {&gx, &gw, &gb, &gy, &weight, &bias, &mean, &invstd});
+  cuda::batch_norm_backward(ref(gx), ref(gw), ref(gb), ref(gy), ref(x), ref(weight), ref(bias), ref(mean),
+                            ref(invstd), leaky_slope);
 }
 #else
 namespace {
@@ -274,11 +277,11 @@ void cuda_cross_entropy_backward(const Tensor&, const Tensor&, double, const Ten
   no_cuda("cross_entropy backward");
 }
 void cuda_batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                             const Tensor&, double) {
+                             const Tensor&, double, std::optional<double>) {
   no_cuda("batch_norm");
 }
 void cuda_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                              const Tensor&, const Tensor&) {
+                              const Tensor&, const Tensor&, const Tensor&, std::optional<double>) {
   no_cuda("batch_norm backward");
 }
 #endif

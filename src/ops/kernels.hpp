@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "cpu/activation.hpp"
@@ -75,9 +76,11 @@ void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int6
 
 // ---- batch normalisation on CUDA (the CPU path calls src/cpu/normalization.hpp) ----
 void cuda_batch_norm_forward(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& invstd,
-                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+                             const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                             std::optional<double> leaky_slope);
 void cuda_batch_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& gy, const Tensor& x,
-                              const Tensor& weight, const Tensor& mean, const Tensor& invstd);
+                              const Tensor& weight, const Tensor& bias, const Tensor& mean, const Tensor& invstd,
+                              std::optional<double> leaky_slope);
 
 // ---- random (contiguous floating out) ----
 void fill_uniform(const Tensor& out, std::uint64_t seed, std::uint64_t block, double low, double high);

@@ -9,6 +9,7 @@
 #include "cpu/normalization.hpp"
 #include "ops/common.hpp"
 #include "ops/kernels.hpp"
+#include "zengen/ops/activation.hpp"
 #include "zengen/ops/elementwise.hpp"
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
@@ -45,11 +46,15 @@ Normalised normalised(const Tensor& x, double eps) {
   return r;
 }
 
-Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& bias,
-                          const Tensor& mean, const Tensor& invstd, double eps) {
+Grads batch_norm_backward(const Tensor& g_out, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                          const Tensor& mean, const Tensor& invstd, double eps, const Tensor& y,
+                          std::optional<double> leaky_slope) {
   const bool need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad();
   const bool need_b = bias.defined() && bias.requires_grad();
   if (recording()) {
+    // Through the fused activation first: its gradient w.r.t. the
+    // normalised output (y, the activated output, has the same sign).
+    const Tensor g = leaky_slope ? leaky_relu_backward(g_out, y, *leaky_slope) : g_out;
     // create_graph: the gradient as ops of x, weight and bias, so that it is
     // itself differentiable (the statistics recomputed from x).
     const auto dims = statistic_dims(x);
@@ -73,15 +78,18 @@ Grads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight
   Tensor gw = need_w ? empty_as(x, weight.shape()) : Tensor();
   Tensor gb = need_b ? empty_as(x, bias.shape()) : Tensor();
   if (x.device().is_cuda())
-    kernels::cuda_batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
+    kernels::cuda_batch_norm_backward(gx, gw, gb, dense(g_out), dense(x), dense(weight), dense(bias), mean, invstd,
+                                      leaky_slope);
   else
-    cpu::batch_norm_backward(gx, gw, gb, dense(g), dense(x), dense(weight), mean, invstd);
+    cpu::batch_norm_backward(gx, gw, gb, dense(g_out), dense(x), dense(weight), dense(bias), mean, invstd,
+                             leaky_slope);
   return Grads{gx, gw, gb};
 }
 
 }  // namespace
 
-BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                                    std::optional<double> leaky_slope) {
   const char* op = "batch_norm_training";
   check_floating(x, op);
   ZENGEN_CHECK(x.dim() >= 2, ShapeError, op, ": input must be [N, C, ...], got ", x.shape());
@@ -95,15 +103,20 @@ BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight, const
   ZENGEN_CHECK(x.numel() > channels, ValueError, op, ": training needs more than one value per channel, got input ",
                x.shape());
   ZENGEN_CHECK(eps > 0.0, ValueError, op, ": eps must be positive, got ", eps);
+  ZENGEN_CHECK(!leaky_slope || *leaky_slope >= 0.0, ValueError, op, ": the fused leaky_relu's slope must be >= 0 (the "
+               "backward reads the output's sign), got ", leaky_slope ? *leaky_slope : 0.0);
 
   Tensor y = empty_as(x, x.shape());
   const Tensor mean = empty_as(x, {channels}), var = empty_as(x, {channels}), invstd = empty_as(x, {channels});
   if (x.device().is_cuda())
-    kernels::cuda_batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
+    kernels::cuda_batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps, leaky_slope);
   else
-    cpu::batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps);
-  y = record(op, y, {&x, &weight, &bias}, [x, weight, bias, mean, invstd, eps](const Tensor& g) {
-    return batch_norm_backward(g, x, weight, bias, mean, invstd, eps);
+    cpu::batch_norm_forward(y, mean, var, invstd, dense(x), dense(weight), dense(bias), eps, leaky_slope);
+  // The output is kept (detached) only for the create_graph gradient of a
+  // fused activation; the fused kernels recompute its sign from x.
+  const Tensor saved_y = leaky_slope ? y.detach() : Tensor();
+  y = record(op, y, {&x, &weight, &bias}, [x, weight, bias, mean, invstd, eps, saved_y, leaky_slope](const Tensor& g) {
+    return batch_norm_backward(g, x, weight, bias, mean, invstd, eps, saved_y, leaky_slope);
   });
   return {y, mean, var};
 }

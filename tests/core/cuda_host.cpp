@@ -193,8 +193,10 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, none, none, 0.0), zengen::ValueError);
   CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, ref({4}), none, none, 1e-5),
                   zengen::ShapeError);  // [N] has no channels
-  CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, channels, channels),
+  CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, none, channels, channels),
                   zengen::ShapeError);  // grad_input must have the input's shape
+  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, none, none, 1e-5, -0.2),
+                  zengen::ValueError);  // a fused leaky_relu needs slope >= 0
 
   // cross_entropy: [N, K] logits, one int64 target per row, per-row lse.
   const auto logits = ref({4, 3}), targets = ref({4}, DType::Int64), lse = ref({4});

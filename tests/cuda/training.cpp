@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "cuda_helpers.hpp"
@@ -159,13 +160,18 @@ TEST_CASE("cuda training: batch_norm forward, backward and running statistics ma
 TEST_CASE("cuda training: the fused batch_norm_training kernels match the CPU's", "[cuda][batchnorm]") {
   // BatchNorm1d's [N, C], 4x4-like small planes with many channels, a long
   // channel (many values per block), float64, with and without the affine
-  // parameters; outputs poisoned so an unwritten element shows as NaN.
+  // parameters, with and without a fused ReLU / LeakyReLU; outputs poisoned
+  // so an unwritten element shows as NaN.
   manual_seed(11);
   const std::vector<Shape> shapes{{64, 7}, {16, 130, 2, 2}, {2, 5, 40, 41}, {3, 4, 9}};
   for (DType dtype : {DType::Float32, DType::Float64})
     for (const Shape& shape : shapes)
-      for (int affine = 0; affine < 2; ++affine) {
-        INFO(dtype << " " << shape << " affine " << affine);
+      for (int variant = 0; variant < 6; ++variant) {
+        // affine or not, times no activation, a fused ReLU, a fused LeakyReLU(0.2)
+        const int affine = variant % 2;
+        const std::optional<double> slope =
+            variant < 2 ? std::nullopt : std::optional<double>(variant < 4 ? 0.0 : 0.2);
+        INFO(dtype << " " << shape << " affine " << affine << " slope " << (slope ? *slope : -1.0));
         const std::int64_t c = shape[1];
         const Tensor x = (randf(shape) * 3.0 + 1.0).to(dtype).detach();
         const Tensor w = affine ? (rand({c}) + 0.5).to(dtype).detach() : Tensor();
@@ -177,7 +183,8 @@ TEST_CASE("cuda training: the fused batch_norm_training kernels match the CPU's"
         const Tensor bc = affine ? b.clone().requires_grad_() : Tensor();
         const Tensor bg = affine ? b.to(kGpu).detach().requires_grad_() : Tensor();
         poison(x.numel(), dtype);
-        const BatchNormOutput rc = batch_norm_training(xc, wc, bc, 1e-5), rg = batch_norm_training(xg, wg, bg, 1e-5);
+        const BatchNormOutput rc = batch_norm_training(xc, wc, bc, 1e-5, slope);
+        const BatchNormOutput rg = batch_norm_training(xg, wg, bg, 1e-5, slope);
         const double tol = dtype == DType::Float32 ? 1e-4 : 1e-10;
         require_match(rc.output.detach(), rg.output.detach(), tol);
         require_match(rc.mean, rg.mean, tol);

@@ -164,6 +164,38 @@ TEST_CASE("sequential: Linear + LeakyReLU run fused, with the unfused values and
   for (std::size_t i = 0; i < params.size(); ++i) zengen::testing::require_close(grads_fused[i], grads_plain[i], 1e-6);
 }
 
+TEST_CASE("sequential: BatchNorm + ReLU / LeakyReLU run fused, in training and in eval", "[nn][sequential]") {
+  manual_seed(5);
+  nn::Sequential net(nn::Conv2d(3, 8, 3, {.padding = 1}), nn::BatchNorm2d(8), nn::LeakyReLU(0.2), nn::Flatten(),
+                     nn::Linear(8 * 6 * 6, 16), nn::BatchNorm1d(16), nn::ReLU(), nn::Linear(16, 2));
+  nn::Sequential twin(nn::Conv2d(3, 8, 3, {.padding = 1}), nn::BatchNorm2d(8), nn::LeakyReLU(0.2), nn::Flatten(),
+                      nn::Linear(8 * 6 * 6, 16), nn::BatchNorm1d(16), nn::ReLU(), nn::Linear(16, 2));
+  twin.load_state_dict(net.state_dict());
+  // The twin runs its layers one by one.
+  const auto unfused = [&](const Tensor& in) {
+    Tensor y = twin.at<nn::Conv2d>(0).forward(in);
+    y = twin.at<nn::LeakyReLU>(2).forward(twin.at<nn::BatchNorm2d>(1).forward(y));
+    y = twin.at<nn::Flatten>(3).forward(y);
+    y = twin.at<nn::ReLU>(6).forward(twin.at<nn::BatchNorm1d>(5).forward(twin.at<nn::Linear>(4).forward(y)));
+    return twin.at<nn::Linear>(7).forward(y);
+  };
+  const Tensor x = randn({5, 3, 6, 6});
+  for (int step = 0; step < 2; ++step) {
+    INFO("step " << step);
+    const Tensor got = net.forward(x), want = unfused(x);
+    REQUIRE(got.to_vector<double>() == want.to_vector<double>());
+    const auto gp = autograd::grad({got.sum()}, net.parameters());
+    const auto gt = autograd::grad({want.sum()}, twin.parameters());
+    for (std::size_t i = 0; i < gp.size(); ++i) zengen::testing::require_close(gp[i], gt[i], 1e-5);
+  }
+  // The running statistics moved the same way.
+  const auto a = net.state_dict(), b = twin.state_dict();
+  for (const auto& [name, t] : a) REQUIRE(t.to_vector<double>() == b.at(name).to_vector<double>());
+  net.eval();
+  twin.eval();
+  REQUIRE(net.forward(x).to_vector<double>() == unfused(x).to_vector<double>());
+}
+
 TEST_CASE("sequential: runs layers in order, indexes them, prints a summary", "[nn][sequential]") {
   manual_seed(3);
   nn::Sequential net(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3));

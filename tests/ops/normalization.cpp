@@ -130,6 +130,72 @@ TEST_CASE("batch_norm_training: the fused and the composed (create_graph) gradie
   for (std::size_t k = 0; k < 3; ++k) require_close(fused[k], composed[k].detach(), 1e-4);
 }
 
+TEST_CASE("batch_norm_training: a fused ReLU or LeakyReLU gives the two ops' values and gradients",
+          "[ops][batchnorm]") {
+  manual_seed(45);
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    INFO(dtype);
+    const TensorOptions opts{.dtype = dtype};
+    // Planes of one value (BatchNorm1d), 4 (walked batch by batch), 81
+    // (walked channel by channel), and a DCGAN-sized one for the threads.
+    const std::vector<Tensor> inputs = {randn({64, 7}, opts), randn({16, 130, 2, 2}, opts) * 2.0 + 1.0,
+                                        randn({4, 3, 9, 9}, opts), randn({16, 64, 16, 16}, opts)};
+    for (const Tensor& input : inputs) {
+      for (double slope : {0.2, 0.0}) {
+        for (int affine = 0; affine < 2; ++affine) {
+          INFO("input " << input.shape() << " slope " << slope << " affine " << affine);
+          const std::int64_t c = input.size(1);
+          const Tensor x = input.detach().requires_grad_();
+          const Tensor w = affine ? (rand({c}, opts) + 0.5).detach().requires_grad_() : Tensor();
+          const Tensor b = affine ? randn({c}, opts).detach().requires_grad_() : Tensor();
+          const BatchNormOutput fused = batch_norm_training(x, w, b, 1e-5, slope);
+          const BatchNormOutput plain = batch_norm_training(x, w, b, 1e-5);
+          const Tensor two_ops = slope == 0.0 ? relu(plain.output) : leaky_relu(plain.output, slope);
+          // The same arithmetic in the same order: the same bits.
+          REQUIRE(fused.output.to_vector<double>() == two_ops.to_vector<double>());
+          REQUIRE(fused.mean.to_vector<double>() == plain.mean.to_vector<double>());
+          std::vector<Tensor> wrt = {x};
+          if (affine) wrt = {x, w, b};
+          const Tensor seed = randn(x.shape(), opts);
+          const auto gf = autograd::grad({fused.output}, wrt, {seed});
+          const auto gp = autograd::grad({two_ops}, wrt, {seed});
+          for (std::size_t k = 0; k < wrt.size(); ++k) {
+            INFO("gradient " << k);
+            require_close(gf[k], gp[k], dtype == DType::Float32 ? 1e-5 : 1e-12);
+          }
+        }
+      }
+    }
+  }
+  REQUIRE_THROWS_AS(batch_norm_training(randn({4, 3}), Tensor(), Tensor(), 1e-5, -0.1), ValueError);
+}
+
+TEST_CASE("batch_norm_training: a fused LeakyReLU's gradcheck and double backward in float64",
+          "[ops][batchnorm][gradcheck]") {
+  // Values of each channel +-(1 + u/2), half of each sign, so the normalised
+  // output stays far from the kink at 0 (weight > 0.5, bias within 0.05).
+  manual_seed(46);
+  const Tensor u = rand64({6, 2, 2, 2}, false);
+  const Tensor signs = tensor({1, -1, 1, -1, 1, -1, 1, -1}, {1, 2, 2, 2}, {.dtype = DType::Float64});
+  const Tensor x = ((u * 0.5 + 1.0) * signs).detach().requires_grad_();
+  const Tensor w = (rand64({2}, false) + 0.5).detach().requires_grad_();
+  const Tensor b = ((rand64({2}, false) - 0.5) * 0.1).detach().requires_grad_();
+  for (double slope : {0.2, 0.0}) {
+    INFO("slope " << slope);
+    require_gradcheck([slope](auto& in) { return batch_norm_training(in[0], in[1], in[2], 1e-5, slope).output; },
+                      {x, w, b});
+  }
+  const Tensor v = rand64({6, 2, 2, 2}, false);
+  require_gradcheck(
+      [v](auto& in) {
+        autograd::GradModeGuard on(true);  // gradcheck evaluates under NoGradGuard
+        const Tensor y = batch_norm_training(in[0], in[1], in[2], 1e-5, 0.2).output;
+        const Tensor g = autograd::grad({(y * v).sum()}, {in[0]}, {}, true, true)[0];
+        return (g * g).sum();
+      },
+      {x, w, b});
+}
+
 TEST_CASE("batch_norm_training: bad input names the op", "[ops][batchnorm][errors]") {
   auto message_of = [](auto&& call) {
     try {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "zengen/core/tensor.hpp"
 
@@ -15,9 +16,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 /// In training, normalises with the batch's statistics (biased variance) and
 /// updates running_mean/running_var in place when defined:
 /// running = (1 - momentum) running + momentum batch (unbiased variance).
-/// Otherwise normalises with the running statistics.
+/// Otherwise normalises with the running statistics. With leaky_slope
+/// (>= 0; 0 is ReLU) the result then goes through leaky_relu, fused into
+/// batch_norm_training's passes in training.
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
+                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5,
+                  std::optional<double> leaky_slope = std::nullopt);
 
 /// Zeroes elements with probability p in training and scales the rest by
 /// 1 / (1 - p); the identity otherwise.

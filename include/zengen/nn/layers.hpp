@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "zengen/nn/module.hpp"
 #include "zengen/ops/conv.hpp"
@@ -78,12 +79,17 @@ class BatchNorm : public ModuleBase {
  public:
   BatchNorm(std::int64_t num_features, BatchNormOptions options, int spatial_dims);
   Tensor forward(const Tensor& x) const;
+  /// forward(x) then leaky_relu(., slope) (slope >= 0; 0 is ReLU), fused
+  /// into the normalisation's passes in training (nn::Sequential calls this
+  /// for a BatchNorm followed by ReLU or LeakyReLU).
+  Tensor forward_activated(const Tensor& x, double slope) const;
   std::string describe() const override;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   std::int64_t num_features;
   BatchNormOptions options;
 
  private:
+  Tensor normalise(const Tensor& x, std::optional<double> leaky_slope) const;
   int spatial_dims_;
 };
 /// Batch normalisation over [N, C] or [N, C, L] (statistics per channel C).

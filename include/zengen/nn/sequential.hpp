@@ -2,7 +2,8 @@
 // a ModuleBase with forward(Tensor) -> Tensor (the library's layers, your
 // own modules, or another Sequential); it is stored type-erased, so a network
 // of any depth is one type and compiles fast. A Linear followed by a
-// LeakyReLU runs as one matmul and one fused bias_leaky_relu pass.
+// LeakyReLU, and a BatchNorm followed by a ReLU or LeakyReLU, run with the
+// activation fused into the layer's last pass.
 //
 //   nn::Sequential net(nn::Linear(784, 400), nn::ReLU(), nn::Linear(400, 10));
 //   Tensor logits = net.forward(x);

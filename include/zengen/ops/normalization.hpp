@@ -2,6 +2,8 @@
 // (what BatchNorm layers compute in training), as one fused op.
 #pragma once
 
+#include <optional>
+
 #include "zengen/core/tensor.hpp"
 
 namespace zengen {
@@ -21,7 +23,13 @@ struct BatchNormOutput {
 /// pass computes the statistics and one writes y, and the gradient is two
 /// fused passes; with create_graph the gradient is written with ops, so it
 /// can be differentiated again.
+///
+/// With leaky_slope (>= 0; 0 is relu(y)) the output is leaky_relu(y, slope),
+/// fused into the same passes: what BatchNorm followed by ReLU or LeakyReLU
+/// computes (nn::Sequential runs that pair through it), with one pass over
+/// the output fewer each way. The backward recomputes y's sign from x, so
+/// an element whose y is within rounding of 0 may take either side's slope.
 BatchNormOutput batch_norm_training(const Tensor& x, const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
-                                    double eps = 1e-5);
+                                    double eps = 1e-5, std::optional<double> leaky_slope = std::nullopt);
 
 }  // namespace zengen
