@@ -14,6 +14,11 @@
 # They are unpacked into the build folder and searched before the system's;
 # cuDNN comes from the toolkit, CUDNN_ROOT, or PyTorch's nvidia-cudnn wheel.
 #
+# For a second run after a fix: TESTS="<Catch2 test spec>" runs only those
+# tests (e.g. TESTS='[conv]'), and QUICK=1 skips the benchmarks and the
+# trainer (a warm machine keeps the build folder, so only changed files
+# compile again).
+#
 # BUILD_DIR (default build-gpu) and CUDA_ARCHS (default "90-real;90-virtual")
 # can be set; when OUT names a folder (the device tool's), the report and the
 # logs are copied there. Exits non-zero when the build or a test fails; a machine with no
@@ -86,7 +91,9 @@ status=0
 echo "== CUDA tests" | tee -a "$report"
 tests_bin="$build_dir/tests/zengen_cuda_tests"
 tests_status=0
-timeout 420 "$tests_bin" >"$build_dir/cuda-tests.log" 2>&1 || tests_status=$?
+test_args=()
+[[ -n "${TESTS:-}" ]] && test_args=("$TESTS")
+timeout 420 "$tests_bin" "${test_args[@]}" >"$build_dir/cuda-tests.log" 2>&1 || tests_status=$?
 tail -n 20 "$build_dir/cuda-tests.log" | tee -a "$report"
 gpu_found=1
 if [[ $tests_status -eq 77 ]]; then
@@ -103,7 +110,8 @@ elif [[ $tests_status -ne 0 ]]; then
   # A crash or a sticky CUDA error stops every later test: run each test
   # case in its own process so one bad kernel hides nothing else.
   echo "-- each test case on its own" | tee -a "$report"
-  "$tests_bin" --list-test-names-only 2>/dev/null | grep -v '^ *$' >"$build_dir/cuda-test-names.txt" || true
+  "$tests_bin" "${test_args[@]}" --list-test-names-only 2>/dev/null | grep -v '^ *$' >"$build_dir/cuda-test-names.txt" ||
+    true
   : >"$build_dir/cuda-cases-failed.log"
   while IFS= read -r name; do
     spec=$(printf '%s' "$name" | sed 's/[][*,~\\"]/\\&/g')  # Catch2's special characters, escaped
@@ -118,14 +126,16 @@ elif [[ $tests_status -ne 0 ]]; then
   done <"$build_dir/cuda-test-names.txt" | tee -a "$report"
 fi
 
+quick=${QUICK:-0}
 for bench in "$build_dir"/benchmarks/bench_cuda_*; do
+  [[ $quick == 1 ]] && break
   [[ -x "$bench" ]] || continue
   echo "== $(basename "$bench")" | tee -a "$report"
   timeout 300 "$bench" --benchmark_min_time=0.2 --benchmark_format=console 2>&1 | tail -n 40 | tee -a "$report" ||
     status=1
 done
 # The trainer's own timer: steps/s of the default 32x32 DCGAN, batch 64.
-if [[ -x "$build_dir/examples/dcgan_train" && $gpu_found -eq 1 ]]; then
+if [[ -x "$build_dir/examples/dcgan_train" && $gpu_found -eq 1 && $quick != 1 ]]; then
   for run in "cuda 2000 0.5" "cpu 200 0.33"; do
     read -r device steps minutes <<<"$run"
     echo "== dcgan_train --device $device (at most $steps steps, $minutes min)" | tee -a "$report"
