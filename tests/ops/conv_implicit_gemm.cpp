@@ -221,9 +221,11 @@ namespace {
 // ---- 2. the blocks, thread by thread ----
 
 // One launch of the float32 kernel implicit_gemm_simt<BM, BN, BK, TM, TN,
-// kAtomic> over `plan`'s grid, as the GPU would run it between barriers.
+// kAtomic> over `plan`'s grid, as the GPU would run it between barriers;
+// the blocks of split z write split_stride * z floats further on (the
+// deterministic weight gradient's slices), as the kernel offsets `out`.
 template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class Problem>
-void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan) {
+void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan, std::int64_t split_stride) {
   using Loader = gemm::TileLoader<Problem, BM, BN, BK>;
   using Thread = gemm::SimtThread<BM, BN, BK, TM, TN>;
   constexpr int kAStride = BM + gemm::kAPad;
@@ -268,27 +270,28 @@ void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan) {
             for (auto& l : loaders) l.store(As(buf ^ 1), Bs(buf ^ 1));
           // __syncthreads()
         }
-        for (auto& t : threads) t.template write<kAtomic>(p, out, m0, n0);
+        for (auto& t : threads) t.template write<kAtomic>(p, out + bz * split_stride, m0, n0);
       }
 }
 
 // The launcher's dispatch (cuda/conv.cu run_gemm) for the float32 kernel,
 // or the TF32 kernel's loader (BK = 16) with a float32 register block.
 template <bool kAtomic, class Problem>
-void run_like_launcher(const Problem& p, float* out, bool tf32_loader, int splits, int sm_count) {
+void run_like_launcher(const Problem& p, float* out, bool tf32_loader, int splits, int sm_count,
+                       std::int64_t split_stride = 0) {
   if (p.M == 0 || p.N == 0) return;
   const gemm::GemmPlan plan = gemm::plan_gemm(p.M, p.N, p.K, tf32_loader ? 16 : 8, splits, sm_count);
   REQUIRE((plan.tile == 128 || plan.tile == 64));
   if (tf32_loader) {
     if (plan.tile == 128)
-      run_blocks<128, 128, 16, 8, 8, kAtomic>(p, out, plan);
+      run_blocks<128, 128, 16, 8, 8, kAtomic>(p, out, plan, split_stride);
     else
-      run_blocks<64, 64, 16, 4, 4, kAtomic>(p, out, plan);
+      run_blocks<64, 64, 16, 4, 4, kAtomic>(p, out, plan, split_stride);
   } else {
     if (plan.tile == 128)
-      run_blocks<128, 128, 8, 8, 8, kAtomic>(p, out, plan);
+      run_blocks<128, 128, 8, 8, 8, kAtomic>(p, out, plan, split_stride);
     else
-      run_blocks<64, 64, 8, 4, 4, kAtomic>(p, out, plan);
+      run_blocks<64, 64, 8, 4, 4, kAtomic>(p, out, plan, split_stride);
   }
 }
 
@@ -331,6 +334,26 @@ void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
     Tensor ref = empty(ws);
     cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
     INFO("backward-weight");
+    require_match(out, ref);
+  }
+  {
+    // Deterministic: each split stores its whole slice (NaN-filled first, so
+    // a split that writes nothing, as one without K tiles could, shows), then
+    // the slices are added in split order, as cuda/conv.cu's sum_splits does.
+    const std::int64_t elements = ws.numel();
+    const auto p = gemm::backward_weight_problem(g, x.data<float>(), gy.data<float>(), nullptr);
+    const int splits = gemm::weight_grad_splits(p.M, p.N, p.K, sm_count);
+    std::vector<float> slices(static_cast<std::size_t>(splits * elements), nan);
+    run_like_launcher<false>(p, slices.data(), tf32_loader, splits, sm_count, elements);
+    std::vector<float> out(static_cast<std::size_t>(elements));
+    for (std::int64_t i = 0; i < elements; ++i) {
+      float acc = slices[static_cast<std::size_t>(i)];
+      for (int z = 1; z < splits; ++z) acc += slices[static_cast<std::size_t>(z * elements + i)];
+      out[static_cast<std::size_t>(i)] = acc;
+    }
+    Tensor ref = empty(ws);
+    cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
+    INFO("deterministic backward-weight, " << splits << " splits");
     require_match(out, ref);
   }
 }
