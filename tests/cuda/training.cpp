@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda_helpers.hpp"
+#include "temp_dir.hpp"
 
 using namespace zengen;
 using namespace zengen::cuda_testing;
@@ -251,6 +252,41 @@ TEST_CASE("cuda training: DCGAN steps on the GPU follow the CPU's", "[cuda][gan]
   require_same_moves(d_cpu0, cpu_gan.discriminator().parameters(), d_gpu0, gpu_gan.discriminator().parameters(),
                      1e-4);
   require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-3);
+}
+
+TEST_CASE("cuda training: a checkpoint written on the GPU resumes on the CPU, and back", "[cuda][gan][io]") {
+  // What the trainers' --device and --resume rely on: a checkpoint holds CPU
+  // tensors whichever device wrote it, and loads into a GAN on either.
+  auto make = [] {
+    return models::GAN(models::dcgan_generator({.nz = 8, .ngf = 4, .size = 32, .channels = 1}),
+                       models::dcgan_discriminator({.ndf = 4, .size = 32, .channels = 1}), models::NonSaturatingLoss{},
+                       models::GANOptions{.ema_decay = 0.9, .fixed_noise = 4});
+  };
+  manual_seed(17);
+  auto gpu_gan = make();
+  gpu_gan.to(kGpu);
+  for (int step = 0; step < 2; ++step) gpu_gan.train_step((rand({8, 1, 32, 32}) * 2.0 - 1.0).to(kGpu));
+  const testing::TempDir dir;
+  const std::string path = dir.file("gan.safetensors");
+  io::save_checkpoint(path, gpu_gan.state_dict());
+
+  auto cpu_gan = make();
+  cpu_gan.load_state_dict(io::load_checkpoint(path).parts);
+  REQUIRE(cpu_gan.step() == 2);
+  const auto pg = gpu_gan.generator().parameters(), pc = cpu_gan.generator().parameters();
+  for (std::size_t i = 0; i < pg.size(); ++i)
+    REQUIRE(pc[i].to_vector<float>() == pg[i].to(Device::cpu()).to_vector<float>());  // bit for bit
+  require_match(cpu_gan.sample_fixed(), gpu_gan.sample_fixed(), 1e-4);
+
+  // And a CPU checkpoint into a GAN moved to the GPU before loading.
+  io::save_checkpoint(path, cpu_gan.state_dict());
+  auto back = make();
+  back.to(kGpu);
+  back.load_state_dict(io::load_checkpoint(path).parts);
+  REQUIRE(back.generator().parameters().front().device() == kGpu);
+  require_match(back.sample_fixed(), gpu_gan.sample_fixed(), 1e-4);
+  back.train_step((rand({8, 1, 32, 32}) * 2.0 - 1.0).to(kGpu));  // Adam's loaded state follows to the GPU
+  REQUIRE(back.step() == 3);
 }
 
 TEST_CASE("cuda training: conv-VAE steps on the GPU follow the CPU's", "[cuda][vae][conv]") {
