@@ -11,6 +11,10 @@
 // algorithm is the fastest of its own measurements (cudnnFind*), picked once
 // before timing.
 //
+// Backward-weight also runs zengen's float32 kernel in deterministic mode
+// ("zengen-deterministic": the K splits stored to a workspace and added in
+// order instead of atomically), to show what reproducibility costs.
+//
 // Timing: cudaEvents around each call (UseManualTime), so the figure is GPU
 // time; GFLOP/s counts 2 N O C kh kw Ho Wo per direction. After the runs a
 // table gives each zengen kernel's throughput as a fraction of cuDNN's with
@@ -90,7 +94,11 @@ std::map<std::tuple<int, int, int>, double>& results() {
   return r;
 }
 
-void run_once(const zc::ConvShape& s, int direction, zc::ConvKernel kernel, float* x, float* w, float* y) {
+// kernel_index 4: zengen's float32 kernel, deterministic (backward-weight).
+constexpr int kDeterministic = 4;
+
+void run_once(const zc::ConvShape& s, int direction, zc::ConvKernel kernel, bool deterministic, float* x, float* w,
+              float* y) {
   const bool cudnn = kernel == zc::ConvKernel::Cudnn || kernel == zc::ConvKernel::CudnnTensorCore;
   const bool tf32 = kernel == zc::ConvKernel::CudnnTensorCore;
   if (cudnn) {  // straight to the wrappers: the measured (cudnnFind) algorithm, no bias
@@ -101,13 +109,14 @@ void run_once(const zc::ConvShape& s, int direction, zc::ConvKernel kernel, floa
   }
   if (direction == 0) zc::conv2d_forward(s, y, x, w, nullptr, kernel);
   if (direction == 1) zc::conv2d_backward_data(s, x, y, w, nullptr, kernel);
-  if (direction == 2) zc::conv2d_backward_weight(s, w, x, y, kernel);
+  if (direction == 2) zc::conv2d_backward_weight(s, w, x, y, kernel, nullptr, deterministic);
 }
 
 void BM_cuda_conv(benchmark::State& state, int layer, int direction, int kernel_index) {
   const Layer& l = kLayers[layer];
   const zc::ConvShape s = l.shape();
-  const zc::ConvKernel kernel = kKernels[kernel_index];
+  const bool deterministic = kernel_index == kDeterministic;
+  const zc::ConvKernel kernel = deterministic ? zc::ConvKernel::Simt : kKernels[kernel_index];
   DeviceBuffer x(std::size_t(s.batch) * s.in_channels * s.in_h * s.in_w);
   DeviceBuffer w(std::size_t(s.out_channels) * s.in_channels * 16);
   DeviceBuffer y(std::size_t(s.batch) * s.out_channels * s.out_h * s.out_w);
@@ -115,12 +124,12 @@ void BM_cuda_conv(benchmark::State& state, int layer, int direction, int kernel_
   BENCH_CUDA(cudaEventCreate(&start));
   BENCH_CUDA(cudaEventCreate(&stop));
   try {
-    run_once(s, direction, kernel, x.ptr, w.ptr, y.ptr);  // warm-up (and cuDNN's algorithm search)
+    run_once(s, direction, kernel, deterministic, x.ptr, w.ptr, y.ptr);  // warm-up (and cuDNN's algorithm search)
     BENCH_CUDA(cudaDeviceSynchronize());
     double seconds = 0;
     for (auto _ : state) {
       BENCH_CUDA(cudaEventRecord(start));
-      run_once(s, direction, kernel, x.ptr, w.ptr, y.ptr);
+      run_once(s, direction, kernel, deterministic, x.ptr, w.ptr, y.ptr);
       BENCH_CUDA(cudaEventRecord(stop));
       BENCH_CUDA(cudaEventSynchronize(stop));
       float ms = 0;
@@ -150,6 +159,12 @@ void print_ratio_table() {
       std::printf("%-12s %-31s %14.2f %14.2f\n", kLayers[layer].name, kDirections[direction], ratio(0, 2),
                   ratio(1, 3));
     }
+  std::printf("\nbackward-weight, deterministic / atomic split-K (zengen float32)\n");
+  for (int layer = 0; layer < 4; ++layer) {
+    const auto a = results().find({layer, 2, kDeterministic}), b = results().find({layer, 2, 0});
+    if (a != results().end() && b != results().end() && b->second > 0)
+      std::printf("%-12s %14.2f\n", kLayers[layer].name, a->second / b->second);
+  }
 }
 
 }  // namespace
@@ -171,6 +186,12 @@ int main(int argc, char** argv) {
             ->UseManualTime()
             ->Unit(benchmark::kMicrosecond);
       }
+  for (int layer = 0; layer < 4; ++layer) {
+    const std::string name = std::string("cuda_conv/") + kLayers[layer].name + "/backward_weight/zengen-deterministic";
+    benchmark::RegisterBenchmark(name.c_str(), BM_cuda_conv, layer, 2, kDeterministic)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
