@@ -243,13 +243,18 @@ void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float*
   const auto p = backward_weight_problem(s, input, grad_output, grad_weight);
   const int splits = no_positions ? 1 : weight_grad_splits(p.M, p.N, p.K, sm_count());
   if (deterministic && splits > 1) {
+    // The launch's own split count (K rounded to whole tiles can need fewer
+    // splits than asked): one slice each, every one written.
+    const int slices_count =
+        plan_gemm(p.M, p.N, p.K, kernel == ConvKernel::TensorCore ? 16 : 8, splits, sm_count()).grid_z;
     int device = 0;
     ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
-    const std::size_t bytes = static_cast<std::size_t>(splits) * static_cast<std::size_t>(weight_elements) * sizeof(float);
+    const std::size_t bytes =
+        static_cast<std::size_t>(slices_count) * static_cast<std::size_t>(weight_elements) * sizeof(float);
     auto* slices = static_cast<float*>(allocate(bytes, device));
     run_gemm<false>(p, slices, kernel, splits, stream, weight_elements);
     const auto blocks = static_cast<unsigned>(std::min<std::int64_t>((weight_elements + 255) / 256, 65536));
-    sum_splits<<<blocks, 256, 0, stream>>>(grad_weight, slices, splits, weight_elements);
+    sum_splits<<<blocks, 256, 0, stream>>>(grad_weight, slices, slices_count, weight_elements);
     ZENGEN_CUDA_CHECK(cudaGetLastError());
     deallocate(slices, bytes, device);  // reused only by later work on this stream
     return;

@@ -343,17 +343,19 @@ void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
     const std::int64_t elements = ws.numel();
     const auto p = gemm::backward_weight_problem(g, x.data<float>(), gy.data<float>(), nullptr);
     const int splits = gemm::weight_grad_splits(p.M, p.N, p.K, sm_count);
-    std::vector<float> slices(static_cast<std::size_t>(splits * elements), nan);
+    // As cuda/conv.cu: one slice per split the launch really runs.
+    const int launched = gemm::plan_gemm(p.M, p.N, p.K, tf32_loader ? 16 : 8, splits, sm_count).grid_z;
+    std::vector<float> slices(static_cast<std::size_t>(launched * elements), nan);
     run_like_launcher<false>(p, slices.data(), tf32_loader, splits, sm_count, elements);
     std::vector<float> out(static_cast<std::size_t>(elements));
     for (std::int64_t i = 0; i < elements; ++i) {
       float acc = slices[static_cast<std::size_t>(i)];
-      for (int z = 1; z < splits; ++z) acc += slices[static_cast<std::size_t>(z * elements + i)];
+      for (int z = 1; z < launched; ++z) acc += slices[static_cast<std::size_t>(z * elements + i)];
       out[static_cast<std::size_t>(i)] = acc;
     }
     Tensor ref = empty(ws);
     cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
-    INFO("deterministic backward-weight, " << splits << " splits");
+    INFO("deterministic backward-weight, " << launched << " splits");
     require_match(out, ref);
   }
 }
@@ -375,4 +377,13 @@ TEST_CASE("conv implicit GEMM: the kernels' blocks, run thread by thread, match 
   for (const Case& c : cases)
     for (bool tf32_loader : {false, true})
       for (int sm_count : {1, 132}) check_blocks(c, tf32_loader, sm_count);
+  // K = 5,121 positions on 5 SMs: 20 splits asked, but K in whole 16-deep
+  // tiles needs only 19 (the TF32 loader), so the deterministic path must
+  // size and add its slices by the launch's own count.
+  const Case long_k{1, 2, 3, 3, 1707, 1, 1, 1, 1, 0, 0, 1, 1};
+  const gemm::Geometry g = geometry(long_k);
+  const auto p = gemm::backward_weight_problem(g, nullptr, nullptr, nullptr);
+  const int asked = gemm::weight_grad_splits(p.M, p.N, p.K, 5);
+  REQUIRE(gemm::plan_gemm(p.M, p.N, p.K, 16, asked, 5).grid_z < asked);
+  for (bool tf32_loader : {false, true}) check_blocks(long_k, tf32_loader, 5);
 }
