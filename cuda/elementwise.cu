@@ -73,9 +73,9 @@ void binary_map(const char* op, const TensorRef& out, const TensorRef& a, const 
 /// inner], in packs of V elements (one 128-bit access when V > 1). The
 /// channel of a pack's first element costs one division; the others step
 /// from it.
-template <int V, typename T>
+template <int V, typename T, typename F>
 __global__ void bias_leaky_relu_packs(std::int64_t n, std::int64_t channels, std::int64_t inner, T* __restrict__ y,
-                                      const T* __restrict__ x, const T* __restrict__ bias, f::BiasLeakyReLU fn) {
+                                      const T* __restrict__ x, const T* __restrict__ bias, F fn) {
   const std::int64_t packs = n / V;
   const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
   const std::int64_t first = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x;
@@ -117,11 +117,16 @@ void bias_leaky_relu(const TensorRef& out, const TensorRef& x, const TensorRef& 
     const auto* b = static_cast<const T*>(bias.data);
     auto* y = static_cast<T*>(out.data);
     const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 16 == 0 && reinterpret_cast<std::uintptr_t>(y) % 16 == 0;
-    const f::BiasLeakyReLU fn{slope};
-    if (aligned)
-      bias_leaky_relu_packs<V><<<blocks_for(n / V), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+    const auto launch = [&](auto fn) {
+      if (aligned)
+        bias_leaky_relu_packs<V><<<blocks_for(n / V), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+      else
+        bias_leaky_relu_packs<1><<<blocks_for(n), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+    };
+    if (slope == 0.0)
+      launch(f::BiasReLU{});  // ReLU's own +0 below zero
     else
-      bias_leaky_relu_packs<1><<<blocks_for(n), kBlockThreads, 0, st>>>(n, x.sizes[dim], inner, y, in, b, fn);
+      launch(f::BiasLeakyReLU{slope});
     ZENGEN_CUDA_CHECK(cudaGetLastError());
   });
 }

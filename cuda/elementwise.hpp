@@ -35,7 +35,7 @@ void where(const TensorRef& out, const TensorRef& cond, const TensorRef& a, cons
 void activation(Activation kind, const TensorRef& out, const TensorRef& x);
 void leaky_relu(const TensorRef& out, const TensorRef& x, double slope);
 void leaky_relu_backward(const TensorRef& out, const TensorRef& grad, const TensorRef& x, double slope);
-/// out = leaky_relu(x + bias[c]) with c the index along dim; x and out
+/// out = leaky_relu(x + bias[c]) (relu when slope is 0) with c the index along dim; x and out
 /// contiguous and alike, bias contiguous [x.sizes[dim]] of x's dtype. One
 /// pass, 128-bit loads and stores where x and out are aligned.
 void bias_leaky_relu(const TensorRef& out, const TensorRef& x, const TensorRef& bias, int dim, double slope);

@@ -56,37 +56,48 @@ void leaky_relu(const Tensor& out, const Tensor& x, double slope) {
   dispatch_floating(out.dtype(), "leaky_relu", [&]<typename T>() { map1<T, T>(out, f::LeakyReLU{slope}, x); });
 }
 
+namespace {
+
+// y = fn(x, bias[c]) over contiguous x seen as [outer, C, inner].
+template <typename T, typename F>
+void add_bias_activate(T* py, const T* px, const T* pb, std::int64_t n, std::int64_t channels, std::int64_t inner,
+                       F fn) {
+  const int threads = threads_for(n);
+  if (inner == 1) {  // rows of C values (a Linear's output): the bias row runs along
+    const std::int64_t rows = n / channels;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* xr = px + r * channels;
+      T* yr = py + r * channels;
+#pragma omp simd
+      for (std::int64_t c = 0; c < channels; ++c) yr[c] = fn(xr[c], pb[c]);
+    }
+    return;
+  }
+  const std::int64_t planes = n / inner;  // (outer, c) planes of `inner` values, one bias each
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const T b = pb[p % channels];
+    const T* xp = px + p * inner;
+    T* yp = py + p * inner;
+#pragma omp simd
+    for (std::int64_t i = 0; i < inner; ++i) yp[i] = fn(xp[i], b);
+  }
+}
+
+}  // namespace
+
 void bias_leaky_relu(const Tensor& out, const Tensor& x, const Tensor& bias, std::int64_t dim, double slope) {
   const DimSplit split = split_at_dim(x.shape(), dim);
-  const std::int64_t channels = split.size, inner = split.inner;
   const std::int64_t n = x.numel();
   if (n == 0) return;
   dispatch_floating(out.dtype(), "bias_leaky_relu", [&]<typename T>() {
-    const T* px = x.data<T>();
-    const T* pb = bias.data<T>();
-    T* py = out.data<T>();
-    const f::BiasLeakyReLU fn{slope};
-    const int threads = threads_for(n);
-    if (inner == 1) {  // rows of C values (a Linear's output): the bias row runs along
-      const std::int64_t rows = n / channels;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const T* xr = px + r * channels;
-        T* yr = py + r * channels;
-#pragma omp simd
-        for (std::int64_t c = 0; c < channels; ++c) yr[c] = fn(xr[c], pb[c]);
-      }
-      return;
-    }
-    const std::int64_t planes = n / inner;  // (outer, c) planes of `inner` values, one bias each
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (std::int64_t p = 0; p < planes; ++p) {
-      const T b = pb[p % channels];
-      const T* xp = px + p * inner;
-      T* yp = py + p * inner;
-#pragma omp simd
-      for (std::int64_t i = 0; i < inner; ++i) yp[i] = fn(xp[i], b);
-    }
+    T* y = out.data<T>();
+    const T *px = x.data<T>(), *pb = bias.data<T>();
+    if (slope == 0.0)
+      add_bias_activate(y, px, pb, n, split.size, split.inner, f::BiasReLU{});
+    else
+      add_bias_activate(y, px, pb, n, split.size, split.inner, f::BiasLeakyReLU{slope});
   });
 }
 

@@ -15,9 +15,10 @@ namespace zengen::nn {
 
 namespace {
 // Runs `layer` and the activation after it as one fused op where they can
-// be: a Linear with a bias then a LeakyReLU (bias_leaky_relu: the matmul,
-// then one pass for the bias and the activation), or a BatchNorm1d/2d then
-// a ReLU or LeakyReLU (the activation fused into batch norm's passes).
+// be: a Linear with a bias then a ReLU or LeakyReLU (bias_leaky_relu: the
+// matmul, then one pass for the bias and the activation), or a
+// BatchNorm1d/2d then a ReLU or LeakyReLU (the activation fused into batch
+// norm's passes).
 // Slopes must be >= 0. The same values as the two layers one after the
 // other, with a pass over the output fewer. Exact types only: a subclass may
 // have its own forward. nullopt: not such a pair.
@@ -26,7 +27,7 @@ std::optional<Tensor> run_fused_pair(const ModuleBase& layer, const ModuleBase& 
   if (!relu && typeid(next) != typeid(LeakyReLU)) return std::nullopt;
   const double slope = relu ? 0.0 : static_cast<const LeakyReLU&>(next).negative_slope;
   if (slope < 0.0) return std::nullopt;
-  if (typeid(layer) == typeid(Linear) && !relu) {
+  if (typeid(layer) == typeid(Linear)) {
     const auto& linear = static_cast<const Linear&>(layer);
     if (linear.bias.defined())
       return bias_leaky_relu(functional::linear(x, linear.weight, Tensor()), linear.bias, slope, -1);

@@ -130,6 +130,7 @@ TEST_CASE("cuda ops: bias_leaky_relu (one fused pass) and its gradients", "[cuda
     const std::int64_t d = c.dim < 0 ? c.dim + c.shape.ndim() : c.dim;
     const Tensor x = randf(c.shape), bias = randf({c.shape[d]}), g = randf(c.shape);
     check_op([&](auto& v) { return bias_leaky_relu(v[0], v[1], 0.2, c.dim); }, {x, bias});
+    check_op([&](auto& v) { return bias_leaky_relu(v[0], v[1], 0.0, c.dim); }, {x, bias});  // relu
     check_op([&](auto& v) {
       const Tensor t = v[0].detach().requires_grad_(), b = v[1].detach().requires_grad_();
       const auto grads = autograd::grad({(bias_leaky_relu(t, b, 0.2, c.dim) * v[2]).sum()}, {t, b});

@@ -127,7 +127,7 @@ TEST_CASE("module: registration errors", "[nn][module][errors]") {
   REQUIRE_THROWS_AS(b.non_leaf(), ValueError);
 }
 
-TEST_CASE("sequential: Linear + LeakyReLU run fused, with the unfused values and gradients", "[nn][sequential]") {
+TEST_CASE("sequential: Linear + ReLU / LeakyReLU run fused, with the unfused values and gradients", "[nn][sequential]") {
   manual_seed(4);
   // A subclass of Linear keeps its own forward: it is never fused.
   struct ScaledLinear : nn::Linear {
@@ -136,7 +136,7 @@ TEST_CASE("sequential: Linear + LeakyReLU run fused, with the unfused values and
   };
   nn::Sequential net(nn::Linear(5, 6), nn::LeakyReLU(0.2), nn::Linear(6, 4, /*bias=*/false), nn::LeakyReLU(0.1),
                      ScaledLinear(4, 3), nn::LeakyReLU(0.3), nn::Linear(3, 3), nn::LeakyReLU(-0.5),
-                     nn::Linear(3, 2), nn::LeakyReLU(0.2));
+                     nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2), nn::LeakyReLU(0.2));
   const Tensor x = randn({7, 5});
   // The same layers one by one, unfused.
   const auto unfused = [&](const Tensor& in) {
@@ -146,6 +146,8 @@ TEST_CASE("sequential: Linear + LeakyReLU run fused, with the unfused values and
         y = net.at<ScaledLinear>(i).forward(y);
       else if (i % 2 == 0)
         y = net.at<nn::Linear>(i).forward(y);
+      else if (i == 9)
+        y = net.at<nn::ReLU>(i).forward(y);
       else
         y = net.at<nn::LeakyReLU>(i).forward(y);
     }

@@ -1,9 +1,9 @@
 // Sequential: layers composed at run time, applied in order. Each layer is
 // a ModuleBase with forward(Tensor) -> Tensor (the library's layers, your
 // own modules, or another Sequential); it is stored type-erased, so a network
-// of any depth is one type and compiles fast. A Linear followed by a
-// LeakyReLU, and a BatchNorm followed by a ReLU or LeakyReLU, run with the
-// activation fused into the layer's last pass.
+// of any depth is one type and compiles fast. A Linear (with a bias) or a
+// BatchNorm followed by a ReLU or LeakyReLU runs with the activation fused
+// into the layer's last pass.
 //
 //   nn::Sequential net(nn::Linear(784, 400), nn::ReLU(), nn::Linear(400, 10));
 //   Tensor logits = net.forward(x);

@@ -20,8 +20,9 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim = -1);
 
 /// leaky_relu(x + bias) in one pass, bias [x.size(dim)] added along dim: a
 /// Linear's (dim -1) or a convolution's (dim 1) bias with the LeakyReLU that
-/// follows (nn::Sequential runs Linear + LeakyReLU through it). The slope
-/// must be >= 0: the backward reads the sign of x + bias from the output.
+/// follows (nn::Sequential runs Linear + ReLU / LeakyReLU through it). The
+/// slope must be >= 0 (the backward reads the sign of x + bias from the
+/// output); 0 gives relu(x + bias).
 Tensor bias_leaky_relu(const Tensor& x, const Tensor& bias, double slope = 0.01, std::int64_t dim = 1);
 
 /// The gradients of relu and leaky_relu as ops of their own, so that

@@ -89,6 +89,10 @@ struct BiasLeakyReLU {
   double slope;
   template <typename T> ZENGEN_HOST_DEVICE T operator()(T x, T bias) const { return LeakyReLU{slope}(x + bias); }
 };
+/// relu(x + bias): the same for a ReLU (+0, not -0, below zero).
+struct BiasReLU {
+  template <typename T> ZENGEN_HOST_DEVICE T operator()(T x, T bias) const { return ReLU{}(x + bias); }
+};
 /// grad * d/dx leaky_relu(x)
 struct LeakyReLUBackward {
   double slope;
