@@ -212,10 +212,10 @@ std::array<T, 3> channel_gradients(double sum_g, double sum_gx, double m, const 
 // activation: a select inside the double reductions stays scalar.
 template <typename T, bool kActivated>
 struct OutputGradient {
-  T slope;
+  double slope;
   T operator()(T g, T centred, T scale, T offset) const {
     if constexpr (kActivated)
-      return functors::LeakyReLUBackward{static_cast<double>(slope)}(g, centred * scale + offset);
+      return functors::LeakyReLUBackward{slope}(g, centred * scale + offset);
     else
       return g;
   }
@@ -232,7 +232,7 @@ void backward(const Tensor& gx_t, const Tensor& gw_t, const Tensor& gb_t, const 
   const T* b = data_or_null<T>(bias_t);
   const T* mean = mean_t.data<T>();
   const T* invstd = invstd_t.data<T>();
-  const OutputGradient<T, kActivated> output_grad{static_cast<T>(slope)};
+  const OutputGradient<T, kActivated> output_grad{slope};
   // The forward's output scale and offset of channel c.
   const auto scale_of = [&](std::int64_t c) {
     return static_cast<T>(static_cast<double>(invstd[c]) * (w ? static_cast<double>(w[c]) : 1.0));
