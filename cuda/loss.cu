@@ -252,9 +252,11 @@ __global__ void cross_entropy_rows(std::int64_t K, const T* logits, const std::i
   const T* row = logits + r * K;
   const SoftmaxRow<T> stats = block_softmax_row(row, K);
   if (threadIdx.x == 0) {
-    const T value = stats.max + stats.log_sum;
-    lse[r] = value;
-    losses[r] = value - row[target[r]];
+    // In double, as the CPU: with large logits, max + log(sum) rounded to T
+    // first would lose the loss's small difference.
+    const double value = static_cast<double>(stats.max) + stats.log_sum_wide;
+    lse[r] = static_cast<T>(value);
+    losses[r] = static_cast<T>(value - static_cast<double>(row[target[r]]));
   }
 }
 

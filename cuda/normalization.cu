@@ -67,7 +67,9 @@ __global__ void statistics(Layout l, const T* x, T* mean, T* var, T* invstd, dou
   squares = block_sum(squares);
   if (threadIdx.x == 0) {
     const double centred = sum / static_cast<double>(m);
-    const double v = fmax(squares / static_cast<double>(m) - centred * centred, 0.0);
+    // Clamped at 0 as the CPU's std::max does: a NaN stays NaN (fmax would make it 0).
+    const double raw = squares / static_cast<double>(m) - centred * centred;
+    const double v = raw < 0.0 ? 0.0 : raw;
     mean[c] = static_cast<T>(shift + centred);
     var[c] = static_cast<T>(v);
     invstd[c] = static_cast<T>(1.0 / sqrt(v + eps));

@@ -71,16 +71,17 @@ __device__ __forceinline__ T block_max(T v) {
 
 /// A softmax row's statistics, computed by the whole block and valid in
 /// every thread: the row's max (NaN wins) and log(sum(exp(v - max))), the
-/// sum taken in double.
+/// sum taken in double (log_sum_wide: its log before rounding to T).
 template <typename T>
 struct SoftmaxRow {
   T max;
   T log_sum;
+  double log_sum_wide;
 };
 template <typename T>
 __device__ __forceinline__ SoftmaxRow<T> block_softmax_row(const T* row, std::int64_t n) {
   __shared__ T row_max;
-  __shared__ T row_log_sum;
+  __shared__ double row_log_sum;
   T m = -INFINITY;
   for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) m = (row[j] != row[j] || row[j] > m) ? row[j] : m;
   m = block_max(m);
@@ -90,9 +91,9 @@ __device__ __forceinline__ SoftmaxRow<T> block_softmax_row(const T* row, std::in
   double sum = 0.0;
   for (std::int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += static_cast<double>(exp(row[j] - m));
   sum = block_sum(sum);
-  if (threadIdx.x == 0) row_log_sum = static_cast<T>(log(sum));
+  if (threadIdx.x == 0) row_log_sum = log(sum);
   __syncthreads();
-  return {m, row_log_sum};
+  return {m, static_cast<T>(row_log_sum), row_log_sum};
 }
 
 namespace kernels {

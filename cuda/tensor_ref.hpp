@@ -30,8 +30,10 @@ struct TensorRef {
     return n;
   }
   bool defined() const { return data != nullptr || numel() == 0; }
-  /// Row-major contiguous (size-1 dims may have any stride).
+  /// Row-major contiguous (size-1 dims may have any stride; an empty
+  /// tensor is contiguous, as Tensor::is_contiguous says).
   bool contiguous() const {
+    if (numel() == 0) return true;
     std::int64_t expected = 1;
     for (int d = ndim - 1; d >= 0; --d) {
       if (sizes[d] == 1) continue;

@@ -35,8 +35,10 @@ inline void require_match(const Tensor& cpu, const Tensor& gpu, double rel_tol =
   const std::vector<double> want = cpu.to_vector<double>(), got = gpu.to_vector<double>();
   std::size_t bad = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
+    // Equal infinities match (their difference is NaN).
     const bool ok = std::isnan(want[i]) ? std::isnan(got[i])
-                                        : std::abs(got[i] - want[i]) <= rel_tol * (1.0 + std::abs(want[i]));
+                                        : got[i] == want[i] ||
+                                              std::abs(got[i] - want[i]) <= rel_tol * (1.0 + std::abs(want[i]));
     if (!ok && bad++ < 5) {
       INFO("element " << i << ": gpu " << got[i] << ", cpu " << want[i]);
       CHECK(ok);

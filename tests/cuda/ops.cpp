@@ -145,10 +145,12 @@ TEST_CASE("cuda ops: bias_leaky_relu (one fused pass) and its gradients", "[cuda
   require_match(want, net.forward(in.to(kGpu)));
 }
 
-TEST_CASE("cuda ops: LeakyReLU's vectorised path with an unaligned view", "[cuda][activation]") {
-  // The vectorised path with an unaligned (offset) input and output tail.
+TEST_CASE("cuda ops: LeakyReLU on views with a storage offset, aligned and not", "[cuda][activation]") {
   const Tensor big = randf({4099});
+  // 12 bytes in: not 16-byte aligned, the one-element contiguous kernel.
   check_op([](auto& v) { return leaky_relu(v[0].narrow(0, 3, 4093), 0.01); }, {big});
+  // 16 bytes in: aligned, the 128-bit packs from an offset, with a tail of 3.
+  check_op([](auto& v) { return leaky_relu(v[0].narrow(0, 4, 4091), 0.01); }, {big});
 }
 
 TEST_CASE("cuda ops: reductions over dims, full sums, max and argmax", "[cuda][reduction]") {
