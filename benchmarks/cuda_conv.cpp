@@ -7,16 +7,19 @@
 // backward-data, its backward-data the layer's forward, and both share
 // backward-weight. Each direction runs with zengen's float32 kernel
 // ("zengen"), zengen's TF32 tensor-core kernel ("zengen-tf32"), cuDNN with
-// FP32 math ("cudnn") and cuDNN with TF32 allowed ("cudnn-tf32"); cuDNN's
-// algorithm is the fastest of its own measurements (cudnnFind*), picked once
-// before timing.
+// FP32 math ("cudnn"), cuDNN with TF32 allowed ("cudnn-tf32") and zengen's
+// bfloat16 tensor-core kernel ("zengen-bf16": float32 tensors, operands
+// rounded to bfloat16, float32 accumulation; cuDNN has no such mode for
+// float32 tensors, so it is set beside cudnn-tf32); cuDNN's algorithm is the
+// fastest of its own measurements (cudnnFind*), picked once before timing.
 //
 // Backward-weight also runs zengen's float32 kernel in deterministic mode
 // ("zengen-deterministic": the K splits stored to a workspace and added in
 // order instead of atomically), to show what reproducibility costs.
 //
-// Timing: cudaEvents around each call (UseManualTime), so the figure is GPU
-// time; GFLOP/s counts 2 N O C kh kw Ho Wo per direction. After the runs a
+// Timing: cudaEvents around each call (UseManualTime), recorded on
+// zengen's stream of device 0, where the launchers enqueue their work (and
+// cuDNN's, through its handle), so the figure is GPU time; GFLOP/s counts 2 N O C kh kw Ho Wo per direction. After the runs a
 // table gives each zengen kernel's throughput as a fraction of cuDNN's with
 // the same math (the targets: >= 0.8 for float32, >= 1.0 for TF32).
 #include <benchmark/benchmark.h>
@@ -31,6 +34,7 @@
 
 #include "bench_common.hpp"
 #include "conv.hpp"
+#include "runtime.hpp"
 
 namespace zc = zengen::cuda;
 
@@ -68,7 +72,9 @@ const Layer kLayers[] = {
 const char* const kDirections[] = {"forward (convT backward-data)", "backward-data (convT forward)",
                                    "backward-weight (both)"};
 const zc::ConvKernel kKernels[] = {zc::ConvKernel::Simt, zc::ConvKernel::TensorCore, zc::ConvKernel::Cudnn,
-                                   zc::ConvKernel::CudnnTensorCore};
+                                   zc::ConvKernel::CudnnTensorCore, zc::ConvKernel::TensorCoreBf16};
+constexpr int kKernelCount = 5;
+bool is_cudnn(zc::ConvKernel k) { return k == zc::ConvKernel::Cudnn || k == zc::ConvKernel::CudnnTensorCore; }
 
 // A device buffer of n floats with values in [-1, 1).
 struct DeviceBuffer {
@@ -94,14 +100,13 @@ std::map<std::tuple<int, int, int>, double>& results() {
   return r;
 }
 
-// kernel_index 4: zengen's float32 kernel, deterministic (backward-weight).
-constexpr int kDeterministic = 4;
+// kernel_index 5: zengen's float32 kernel, deterministic (backward-weight).
+constexpr int kDeterministic = kKernelCount;
 
 void run_once(const zc::ConvShape& s, int direction, zc::ConvKernel kernel, bool deterministic, float* x, float* w,
               float* y) {
-  const bool cudnn = kernel == zc::ConvKernel::Cudnn || kernel == zc::ConvKernel::CudnnTensorCore;
   const bool tf32 = kernel == zc::ConvKernel::CudnnTensorCore;
-  if (cudnn) {  // straight to the wrappers: the measured (cudnnFind) algorithm, no bias
+  if (is_cudnn(kernel)) {  // straight to the wrappers: the measured (cudnnFind) algorithm, no bias
     if (direction == 0) zc::cudnn::forward(s, y, x, w, tf32, nullptr, true);
     if (direction == 1) zc::cudnn::backward_data(s, x, y, w, tf32, nullptr, true);
     if (direction == 2) zc::cudnn::backward_weight(s, w, x, y, tf32, nullptr, true);
@@ -120,6 +125,7 @@ void BM_cuda_conv(benchmark::State& state, int layer, int direction, int kernel_
   DeviceBuffer x(std::size_t(s.batch) * s.in_channels * s.in_h * s.in_w);
   DeviceBuffer w(std::size_t(s.out_channels) * s.in_channels * 16);
   DeviceBuffer y(std::size_t(s.batch) * s.out_channels * s.out_h * s.out_w);
+  const auto stream = static_cast<cudaStream_t>(zc::stream_handle(0));
   cudaEvent_t start, stop;
   BENCH_CUDA(cudaEventCreate(&start));
   BENCH_CUDA(cudaEventCreate(&stop));
@@ -128,9 +134,9 @@ void BM_cuda_conv(benchmark::State& state, int layer, int direction, int kernel_
     BENCH_CUDA(cudaDeviceSynchronize());
     double seconds = 0;
     for (auto _ : state) {
-      BENCH_CUDA(cudaEventRecord(start));
+      BENCH_CUDA(cudaEventRecord(start, stream));
       run_once(s, direction, kernel, deterministic, x.ptr, w.ptr, y.ptr);
-      BENCH_CUDA(cudaEventRecord(stop));
+      BENCH_CUDA(cudaEventRecord(stop, stream));
       BENCH_CUDA(cudaEventSynchronize(stop));
       float ms = 0;
       BENCH_CUDA(cudaEventElapsedTime(&ms, start, stop));
@@ -148,16 +154,17 @@ void BM_cuda_conv(benchmark::State& state, int layer, int direction, int kernel_
 
 void print_ratio_table() {
   if (results().empty()) return;
-  std::printf("\nzengen / cuDNN throughput (same math; targets: float32 >= 0.80, TF32 >= 1.00)\n");
-  std::printf("%-12s %-31s %14s %14s\n", "layer", "direction", "fp32 ratio", "tf32 ratio");
+  std::printf("\nzengen / cuDNN throughput (same math; targets: float32 >= 0.80, TF32 >= 1.00;\n"
+              "bf16: zengen-bf16 against cudnn-tf32, no target)\n");
+  std::printf("%-12s %-31s %14s %14s %14s\n", "layer", "direction", "fp32 ratio", "tf32 ratio", "bf16 ratio");
   for (int layer = 0; layer < 4; ++layer)
     for (int direction = 0; direction < 3; ++direction) {
       auto ratio = [&](int ours, int theirs) {
         const auto a = results().find({layer, direction, ours}), b = results().find({layer, direction, theirs});
         return a != results().end() && b != results().end() && b->second > 0 ? a->second / b->second : -1.0;
       };
-      std::printf("%-12s %-31s %14.2f %14.2f\n", kLayers[layer].name, kDirections[direction], ratio(0, 2),
-                  ratio(1, 3));
+      std::printf("%-12s %-31s %14.2f %14.2f %14.2f\n", kLayers[layer].name, kDirections[direction], ratio(0, 2),
+                  ratio(1, 3), ratio(4, 3));
     }
   std::printf("\nbackward-weight, deterministic / atomic split-K (zengen float32)\n");
   for (int layer = 0; layer < 4; ++layer) {
@@ -177,8 +184,8 @@ int main(int argc, char** argv) {
   }
   for (int layer = 0; layer < 4; ++layer)
     for (int direction = 0; direction < 3; ++direction)
-      for (int k = 0; k < 4; ++k) {
-        if (k >= 2 && !zc::cudnn_built()) continue;
+      for (int k = 0; k < kKernelCount; ++k) {
+        if (is_cudnn(kKernels[k]) && !zc::cudnn_built()) continue;
         const std::string name = std::string("cuda_conv/") + kLayers[layer].name + "/" +
                                  (direction == 0 ? "forward" : direction == 1 ? "backward_data" : "backward_weight") +
                                  "/" + zc::to_string(kKernels[k]);

@@ -13,6 +13,7 @@
 #include "conv.hpp"
 #include "conv_kernels.cuh"
 #include "runtime.hpp"
+#include "stream.cuh"
 
 namespace zengen::cuda {
 
@@ -78,21 +79,33 @@ int sm_count() {
 // lays it out; `splits` > 1 divides K: then either the output is zeroed and
 // kAtomic set, or each split stores its partial result split_stride floats
 // after the previous one's (a workspace, added by sum_splits).
+// The K depth of one tile of the kernel that `kernel` runs.
+int tile_depth(ConvKernel kernel) {
+  return kernel == ConvKernel::TensorCore || kernel == ConvKernel::TensorCoreBf16 ? 16 : 8;
+}
+
+template <class Ops, bool kAtomic, class Problem>
+void launch_wmma(const Problem& p, float* out, const GemmPlan& plan, cudaStream_t stream, std::int64_t split_stride) {
+  const dim3 grid(plan.grid_x, plan.grid_y, plan.grid_z);
+  if (plan.tile == 128)
+    implicit_gemm_wmma<Ops, 128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
+  else
+    implicit_gemm_wmma<Ops, 64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
+}
+
 template <bool kAtomic, class Problem>
 void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaStream_t stream,
               std::int64_t split_stride = 0) {
   if (p.M == 0 || p.N == 0) return;
-  const bool tensor_cores = kernel == ConvKernel::TensorCore;
-  const GemmPlan plan = plan_gemm(p.M, p.N, p.K, tensor_cores ? 16 : 8, splits, sm_count());
+  const GemmPlan plan = plan_gemm(p.M, p.N, p.K, tile_depth(kernel), splits, sm_count());
   ZENGEN_CHECK(plan.grid_y <= 65535 && plan.grid_z <= 65535, ShapeError, "conv: ", p.M,
                " channels or a K split of ", plan.grid_z, " do not fit one grid");
   const dim3 grid(plan.grid_x, plan.grid_y, plan.grid_z);
   const bool large = plan.tile == 128;
-  if (tensor_cores) {
-    if (large)
-      implicit_gemm_tf32<128, 128, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
-    else
-      implicit_gemm_tf32<64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
+  if (kernel == ConvKernel::TensorCore) {
+    launch_wmma<Tf32Operands, kAtomic>(p, out, plan, stream, split_stride);
+  } else if (kernel == ConvKernel::TensorCoreBf16) {
+    launch_wmma<Bf16Operands, kAtomic>(p, out, plan, stream, split_stride);
   } else {
     if (large)
       implicit_gemm_simt<128, 128, 8, 8, 8, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
@@ -159,6 +172,7 @@ const char* to_string(ConvKernel kernel) {
     case ConvKernel::TensorCore: return "zengen-tf32";
     case ConvKernel::Cudnn: return "cudnn";
     case ConvKernel::CudnnTensorCore: return "cudnn-tf32";
+    case ConvKernel::TensorCoreBf16: return "zengen-bf16";
   }
   return "unknown";
 }
@@ -167,15 +181,21 @@ ConvKernel conv_kernel_from_env() {
   const char* value = std::getenv("ZENGEN_CONV_BACKEND");
   if (value == nullptr || *value == '\0') return ConvKernel::Simt;
   const std::string name(value);
-  for (ConvKernel k : {ConvKernel::Simt, ConvKernel::TensorCore, ConvKernel::Cudnn, ConvKernel::CudnnTensorCore})
+  for (ConvKernel k : {ConvKernel::Simt, ConvKernel::TensorCore, ConvKernel::TensorCoreBf16, ConvKernel::Cudnn,
+                       ConvKernel::CudnnTensorCore})
     if (name == to_string(k)) return k;
   throw ValueError(detail::concat("ZENGEN_CONV_BACKEND=", name,
-                                  ": expected zengen, zengen-tf32, cudnn or cudnn-tf32 (unset means zengen)"));
+                                  ": expected zengen, zengen-tf32, zengen-bf16, cudnn or cudnn-tf32 (unset means "
+                                  "zengen)"));
 }
 
 void conv_set_device(int device) { ZENGEN_CUDA_CHECK(cudaSetDevice(device)); }
 
 bool cudnn_supports(const ConvShape& s) {
+  // cuDNN's descriptors refuse empty dims (zengen's kernels write the bias or zeros then).
+  if (s.batch == 0 || s.in_channels == 0 || s.out_channels == 0 || s.in_h == 0 || s.in_w == 0 || s.out_h == 0 ||
+      s.out_w == 0)
+    return false;
   return s.out_h == rule_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h) &&
          s.out_w == rule_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
 }
@@ -189,9 +209,9 @@ void conv2d_forward(const ConvShape& s, float* output, const float* input, const
   check_device_pointer(op, "input", input, s.batch * s.in_channels * s.in_h * s.in_w == 0);
   check_device_pointer(op, "weight", weight, s.in_channels == 0);
   check_device_pointer(op, "bias", bias, true);
-  const auto stream = static_cast<cudaStream_t>(stream_ptr);
+  const cudaStream_t stream = stream_or_current(stream_ptr);
   if (is_cudnn(kernel)) {
-    cudnn::forward(s, output, input, weight, kernel == ConvKernel::CudnnTensorCore, stream_ptr);
+    cudnn::forward(s, output, input, weight, kernel == ConvKernel::CudnnTensorCore, stream);
     add_bias(output, bias, s.batch, s.out_channels, s.out_h * s.out_w, stream);
     return;
   }
@@ -207,9 +227,9 @@ void conv2d_backward_data(const ConvShape& s, float* grad_input, const float* gr
   check_device_pointer(op, "grad_output", grad_output, s.batch * s.out_channels * s.out_h * s.out_w == 0);
   check_device_pointer(op, "weight", weight, s.out_channels == 0);
   check_device_pointer(op, "bias", bias, true);
-  const auto stream = static_cast<cudaStream_t>(stream_ptr);
+  const cudaStream_t stream = stream_or_current(stream_ptr);
   if (is_cudnn(kernel)) {
-    cudnn::backward_data(s, grad_input, grad_output, weight, kernel == ConvKernel::CudnnTensorCore, stream_ptr,
+    cudnn::backward_data(s, grad_input, grad_output, weight, kernel == ConvKernel::CudnnTensorCore, stream,
                          /*measure=*/false, deterministic);
     add_bias(grad_input, bias, s.batch, s.in_channels, s.in_h * s.in_w, stream);
     return;
@@ -231,9 +251,9 @@ void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float*
   const bool no_positions = std::int64_t{s.batch} * s.out_h * s.out_w == 0;
   check_device_pointer(op, "input", input, no_positions);
   check_device_pointer(op, "grad_output", grad_output, no_positions);
-  const auto stream = static_cast<cudaStream_t>(stream_ptr);
+  const cudaStream_t stream = stream_or_current(stream_ptr);
   if (is_cudnn(kernel) && !no_positions) {
-    cudnn::backward_weight(s, grad_weight, input, grad_output, kernel == ConvKernel::CudnnTensorCore, stream_ptr,
+    cudnn::backward_weight(s, grad_weight, input, grad_output, kernel == ConvKernel::CudnnTensorCore, stream,
                            /*measure=*/false, deterministic);
     return;
   }
@@ -245,8 +265,7 @@ void conv2d_backward_weight(const ConvShape& s, float* grad_weight, const float*
   if (deterministic && splits > 1) {
     // The launch's own split count (K rounded to whole tiles can need fewer
     // splits than asked): one slice each, every one written.
-    const int slices_count =
-        plan_gemm(p.M, p.N, p.K, kernel == ConvKernel::TensorCore ? 16 : 8, splits, sm_count()).grid_z;
+    const int slices_count = plan_gemm(p.M, p.N, p.K, tile_depth(kernel), splits, sm_count()).grid_z;
     int device = 0;
     ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
     const std::size_t bytes =
@@ -274,8 +293,7 @@ void conv_bias_grad(float* grad_bias, const float* grad_output, int batch, int c
   if (channels == 0) return;
   check_device_pointer(op, "grad_bias", grad_bias);
   check_device_pointer(op, "grad_output", grad_output, std::int64_t{batch} * plane == 0);
-  channel_sum<<<channels, 256, 0, static_cast<cudaStream_t>(stream_ptr)>>>(grad_bias, grad_output, batch, channels,
-                                                                           plane);
+  channel_sum<<<channels, 256, 0, stream_or_current(stream_ptr)>>>(grad_bias, grad_output, batch, channels, plane);
   ZENGEN_CUDA_CHECK(cudaGetLastError());
 }
 

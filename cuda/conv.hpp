@@ -12,13 +12,16 @@
 // backward_data; src/ops/conv.cpp does the role swap).
 //
 // `kernel` picks who computes: zengen's implicit-GEMM kernels in float32
-// (Simt) or on tensor cores with TF32 inputs and float32 accumulation
-// (TensorCore), or cuDNN with FP32 math (Cudnn) or with TF32 tensor cores
-// allowed (CudnnTensorCore). The environment variable ZENGEN_CONV_BACKEND
-// (zengen, zengen-tf32, cudnn, cudnn-tf32; default zengen) names one for the
-// ops: conv_kernel_from_env().
+// (Simt) or on tensor cores with float32 accumulation and inputs rounded to
+// TF32 (TensorCore) or to bfloat16 (TensorCoreBf16), or cuDNN with FP32
+// math (Cudnn) or with TF32 tensor cores allowed (CudnnTensorCore). The
+// environment variable ZENGEN_CONV_BACKEND (zengen, zengen-tf32,
+// zengen-bf16, cudnn, cudnn-tf32; default zengen) names one for the ops:
+// conv_kernel_from_env().
 //
-// `stream` is a cudaStream_t (nullptr: the default stream); the launchers
+// `stream` is a cudaStream_t; nullptr means the current device's zengen
+// stream, the one every other op and copy of that device uses (not CUDA's
+// legacy default stream, which would not be ordered with it). The launchers
 // only enqueue work (no device-wide synchronisation). Every launcher checks
 // its shapes (ShapeError naming the op and the shapes) and that its
 // pointers are device memory (DeviceError).
@@ -36,17 +39,18 @@ enum class ConvKernel {
   TensorCore,       ///< zengen, TF32 tensor cores (wmma m16n16k8), float32 accumulation
   Cudnn,            ///< cuDNN, FP32 math only
   CudnnTensorCore,  ///< cuDNN, TF32 tensor cores allowed
+  TensorCoreBf16,   ///< zengen, bfloat16 tensor cores (wmma m16n16k16), float32 accumulation
 };
 
-/// "zengen", "zengen-tf32", "cudnn" or "cudnn-tf32".
+/// "zengen", "zengen-tf32", "cudnn", "cudnn-tf32" or "zengen-bf16".
 const char* to_string(ConvKernel kernel);
 /// The kernel named by ZENGEN_CONV_BACKEND (read at every call; unset or
 /// empty: Simt). An unknown value throws ValueError listing the valid ones.
 ConvKernel conv_kernel_from_env();
 /// Whether this build has the cuDNN wrappers (cuDNN found at configure time).
 bool cudnn_built();
-/// Whether cuDNN can run this geometry: it needs out_h/out_w to be exactly
-/// the size rule's (a restricted output is zengen-only).
+/// Whether cuDNN can run this geometry: no empty dim, and out_h/out_w
+/// exactly the size rule's (a restricted output is zengen-only).
 bool cudnn_supports(const ConvShape& shape);
 
 /// Makes `device` the calling thread's current CUDA device (the launchers

@@ -8,6 +8,8 @@
 // kernels' tiling, not only their index math, without a GPU.
 #pragma once
 
+#include <type_traits>
+
 #include "conv_index.hpp"
 
 #if defined(__CUDACC__)
@@ -23,6 +25,9 @@ inline constexpr int kGemmThreads = 256;
 /// per warp) then hit 32 different banks, and rows stay 16-byte aligned for
 /// float4 reads (and 32-byte aligned every 8 rows, as wmma needs).
 inline constexpr int kAPad = 4;
+/// The bf16 kernel's rows are BM + 8 and BN + 8 bfloat16s: 16 bytes of
+/// padding as above, and wmma's leading dimension a multiple of 8 elements.
+inline constexpr int kBf16Pad = 8;
 
 /// The gathering half shared by both kernels: which elements of the A and B
 /// tiles thread `thread` loads, held in registers between load() and store().
@@ -58,12 +63,18 @@ struct TileLoader {
     }
   }
 
-  /// Into shared memory, both k-major: As[k][m], Bs[k][n].
-  ZENGEN_HOST_DEVICE void store(float (*As)[BM + kAPad], float (*Bs)[BN]) const {
+  /// Into shared memory, both k-major: As[k][m], Bs[k][n] (arrays of rows
+  /// of at least BM and BN elements; their padding is the kernel's), each
+  /// value converted to the tiles' element type: float, or bfloat16 for the
+  /// bf16 tensor-core kernel, which rounds its operands here.
+  template <class ATile, class BTile>
+  ZENGEN_HOST_DEVICE void store(ATile As, BTile Bs) const {
+    using A = std::remove_cv_t<std::remove_reference_t<decltype(As[0][0])>>;
+    using B = std::remove_cv_t<std::remove_reference_t<decltype(Bs[0][0])>>;
     ZENGEN_UNROLL
-    for (int r = 0; r < kALoads; ++r) As[a_k][a_m + r * kARows] = a_regs[r];
+    for (int r = 0; r < kALoads; ++r) As[a_k][a_m + r * kARows] = static_cast<A>(a_regs[r]);
     ZENGEN_UNROLL
-    for (int r = 0; r < kBLoads; ++r) Bs[b_k + r * kBRows][b_n] = b_regs[r];
+    for (int r = 0; r < kBLoads; ++r) Bs[b_k + r * kBRows][b_n] = static_cast<B>(b_regs[r]);
   }
 };
 

@@ -4,14 +4,20 @@
 // BackwardData, BackwardFilter), every call checked.
 //
 // - Math: FP32 only (CUDNN_FMA_MATH: no tensor cores, so it is comparable to
-//   zengen's Simt kernel) or tensor cores allowed (CUDNN_TENSOR_OP_MATH: TF32
-//   for float data on Ampere and later, comparable to zengen's TensorCore).
-//   An algorithm cuDNN offers with another math type than asked is skipped.
-// - Algorithm: the first usable one of cuDNN's heuristics
+//   zengen's Simt kernel) or TF32 tensor cores allowed (CUDNN_DEFAULT_MATH,
+//   which permits TF32 for float data on Ampere and later, as PyTorch asks
+//   for it; comparable to zengen's TensorCore). Without tensor cores an
+//   algorithm cuDNN offers with another math type than FMA is skipped.
+// - Algorithm: the usable ones of cuDNN's heuristics
 //   (cudnnGet*Algorithm_v7), or of its measurements (cudnnFind*Algorithm,
-//   which runs each candidate) when `measure` is set; cached per geometry,
-//   direction, math and device, so the choice is paid once.
-// - Workspace: allocated stream-ordered (cudaMallocAsync) for the call.
+//   which runs each candidate) when `measure` is set, in cuDNN's order;
+//   cached per geometry, direction, math and device, so the ranking is paid
+//   once. A call runs the first; one that cuDNN refuses at run time
+//   (heuristics can rank an algorithm that then reports NOT_SUPPORTED) is
+//   dropped from the cached list and the next one runs.
+// - Workspace: the size cuDNN gives for the algorithm and math type
+//   (cudnnGet*WorkspaceSize), allocated stream-ordered (cudaMallocAsync)
+//   for the call.
 // - Handles: one per thread and device, created on first use and never
 //   destroyed (destroying them from static destructors, after the CUDA
 //   runtime may have shut down, is what would crash).
@@ -19,12 +25,14 @@
 
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "check.cuh"
 #include "conv.hpp"
 #include "cudnn_check.cuh"
+#include "stream.cuh"
 
 namespace zengen::cuda {
 
@@ -97,43 +105,45 @@ Key key_of(Direction d, const ConvShape& s, bool tensor_cores, bool measure, boo
 }
 
 std::mutex cache_mutex;
-std::map<Key, Choice>& cache() {
-  static std::map<Key, Choice> choices;
+std::map<Key, std::vector<Choice>>& cache() {
+  static std::map<Key, std::vector<Choice>> choices;
   return choices;
 }
 
-// The first result cuDNN ranked that succeeded with an acceptable math type,
-// a workspace within 1 GiB and, when asked, a deterministic result.
+std::string describe(const ConvShape& s) {
+  return detail::concat("input [", s.batch, ", ", s.in_channels, ", ", s.in_h, ", ", s.in_w, "], weight [",
+                        s.out_channels, ", ", s.in_channels, ", ", s.kernel_h, ", ", s.kernel_w, "]");
+}
+
+// The results cuDNN ranked that succeeded with an acceptable math type, a
+// workspace within 1 GiB and, when asked, a deterministic result, in its
+// order.
 template <typename Perf>
-Choice first_usable(Direction d, const ConvShape& s, const Perf* results, int count, bool tensor_cores,
-                    bool deterministic) {
+std::vector<Choice> usable(Direction d, const ConvShape& s, const Perf* results, int count, bool tensor_cores,
+                           bool deterministic) {
   constexpr std::size_t kMaxWorkspace = std::size_t{1} << 30;
+  std::vector<Choice> choices;
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kMaxWorkspace) continue;
     if (!tensor_cores && r.mathType != CUDNN_FMA_MATH) continue;
     if (deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
-    return {static_cast<int>(r.algo), r.memory, r.mathType};
+    choices.push_back({static_cast<int>(r.algo), r.memory, r.mathType});
   }
-  throw DeviceError(detail::concat(name(d), ": cuDNN offers no ", deterministic ? "deterministic " : "",
-                                   tensor_cores ? "" : "FP32 (FMA) ",
-                                   "algorithm for input [", s.batch, ", ", s.in_channels, ", ", s.in_h, ", ", s.in_w,
-                                   "], weight [", s.out_channels, ", ", s.in_channels, ", ", s.kernel_h, ", ",
-                                   s.kernel_w, "]"));
+  ZENGEN_CHECK(!choices.empty(), DeviceError, name(d), ": cuDNN offers no ", deterministic ? "deterministic " : "",
+               tensor_cores ? "" : "FP32 (FMA) ", "algorithm for ", describe(s));
+  return choices;
 }
 
-Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHandle_t h, bool tensor_cores,
-              bool measure, bool deterministic) {
-  int device = 0;
-  ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
-  const Key key = key_of(d, s, tensor_cores, measure, deterministic, device);
+std::vector<Choice> choose(Direction d, const Key& key, const ConvShape& s, const Descriptors& desc, cudnnHandle_t h,
+                           bool tensor_cores, bool measure, bool deterministic) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     if (auto it = cache().find(key); it != cache().end()) return it->second;
   }
   constexpr int kMax = 16;
   int count = 0;
-  Choice choice;
+  std::vector<Choice> choices;
   if (d == Direction::Forward) {
     cudnnConvolutionFwdAlgoPerf_t results[kMax];
     if (measure)
@@ -141,7 +151,7 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionForwardAlgorithm_v7(h, desc.x, desc.w, desc.conv, desc.y, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
+    choices = usable(d, s, results, count, tensor_cores, deterministic);
   } else if (d == Direction::BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
     if (measure)
@@ -150,7 +160,7 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionBackwardDataAlgorithm_v7(h, desc.w, desc.y, desc.conv, desc.x, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
+    choices = usable(d, s, results, count, tensor_cores, deterministic);
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
     if (measure)
@@ -159,11 +169,19 @@ Choice choose(Direction d, const ConvShape& s, const Descriptors& desc, cudnnHan
     else
       ZENGEN_CUDNN_CHECK(
           cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, desc.x, desc.y, desc.conv, desc.w, kMax, &count, results));
-    choice = first_usable(d, s, results, count, tensor_cores, deterministic);
+    choices = usable(d, s, results, count, tensor_cores, deterministic);
   }
   std::lock_guard<std::mutex> lock(cache_mutex);
-  cache()[key] = choice;
-  return choice;
+  cache()[key] = choices;
+  return choices;
+}
+
+// Drops a candidate cuDNN refused at run time from the cached ranking.
+void drop_choice(const Key& key, int algo) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  auto it = cache().find(key);
+  if (it == cache().end()) return;
+  std::erase_if(it->second, [algo](const Choice& c) { return c.algo == algo; });
 }
 
 // A stream-ordered workspace for one call.
@@ -180,35 +198,77 @@ struct Workspace {
   Workspace& operator=(const Workspace&) = delete;
 };
 
-void run(Direction d, const ConvShape& s, float* out, const float* first, const float* second, bool tensor_cores,
-         void* stream_ptr, bool measure, bool deterministic = false) {
-  ZENGEN_CHECK(cudnn_supports(s), ShapeError, name(d), ": cuDNN needs the output size of the size rule, got ",
-               s.out_h, "x", s.out_w, " (input ", s.in_h, "x", s.in_w, ", kernel ", s.kernel_h, "x", s.kernel_w,
-               "); use the zengen kernels for a restricted output");
-  const auto stream = static_cast<cudaStream_t>(stream_ptr);
-  const cudnnHandle_t h = handle(stream);
-  const Descriptors desc(s, tensor_cores ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH);
-  const Choice choice = choose(d, s, desc, h, tensor_cores, measure, deterministic);
-  ZENGEN_CUDNN_CHECK(cudnnSetConvolutionMathType(desc.conv, choice.math));
-  const Workspace workspace(choice.workspace, stream);
+// cuDNN's workspace size for `algo` under the descriptor's math type, or
+// an error status when it cannot run it.
+cudnnStatus_t workspace_size(Direction d, cudnnHandle_t h, const Descriptors& desc, int algo, std::size_t* bytes) {
+  switch (d) {
+    case Direction::Forward:
+      return cudnnGetConvolutionForwardWorkspaceSize(h, desc.x, desc.w, desc.conv, desc.y,
+                                                     static_cast<cudnnConvolutionFwdAlgo_t>(algo), bytes);
+    case Direction::BackwardData:
+      return cudnnGetConvolutionBackwardDataWorkspaceSize(h, desc.w, desc.y, desc.conv, desc.x,
+                                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), bytes);
+    case Direction::BackwardWeight:
+      return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, desc.x, desc.y, desc.conv, desc.w,
+                                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), bytes);
+  }
+  return CUDNN_STATUS_BAD_PARAM;
+}
+
+// One convolution with one algorithm; cuDNN's status.
+cudnnStatus_t convolve(Direction d, cudnnHandle_t h, const Descriptors& desc, const Choice& choice, void* workspace,
+                       std::size_t workspace_bytes, float* out, const float* first, const float* second) {
   const float alpha = 1.0f, beta = 0.0f;
   switch (d) {
     case Direction::Forward:  // first = input, second = weight
-      ZENGEN_CUDNN_CHECK(cudnnConvolutionForward(h, &alpha, desc.x, first, desc.w, second, desc.conv,
-                                                 static_cast<cudnnConvolutionFwdAlgo_t>(choice.algo), workspace.ptr,
-                                                 choice.workspace, &beta, desc.y, out));
-      break;
+      return cudnnConvolutionForward(h, &alpha, desc.x, first, desc.w, second, desc.conv,
+                                     static_cast<cudnnConvolutionFwdAlgo_t>(choice.algo), workspace, workspace_bytes,
+                                     &beta, desc.y, out);
     case Direction::BackwardData:  // first = grad_output, second = weight
-      ZENGEN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &alpha, desc.w, second, desc.y, first, desc.conv,
-                                                      static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo),
-                                                      workspace.ptr, choice.workspace, &beta, desc.x, out));
-      break;
+      return cudnnConvolutionBackwardData(h, &alpha, desc.w, second, desc.y, first, desc.conv,
+                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo), workspace,
+                                          workspace_bytes, &beta, desc.x, out);
     case Direction::BackwardWeight:  // first = input, second = grad_output
-      ZENGEN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &alpha, desc.x, first, desc.y, second, desc.conv,
-                                                        static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo),
-                                                        workspace.ptr, choice.workspace, &beta, desc.w, out));
-      break;
+      return cudnnConvolutionBackwardFilter(h, &alpha, desc.x, first, desc.y, second, desc.conv,
+                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo), workspace,
+                                            workspace_bytes, &beta, desc.w, out);
   }
+  return CUDNN_STATUS_BAD_PARAM;
+}
+
+// Statuses that say "not this algorithm here" rather than a broken call.
+bool refused(cudnnStatus_t status) {
+  return status == CUDNN_STATUS_NOT_SUPPORTED || status == CUDNN_STATUS_EXECUTION_FAILED;
+}
+
+void run(Direction d, const ConvShape& s, float* out, const float* first, const float* second, bool tensor_cores,
+         void* stream_ptr, bool measure, bool deterministic = false) {
+  ZENGEN_CHECK(cudnn_supports(s), ShapeError, name(d), ": cuDNN needs non-empty dims and the output size of the ",
+               "size rule, got output ", s.out_h, "x", s.out_w, " for ", describe(s), " (input ", s.in_h, "x", s.in_w,
+               ", kernel ", s.kernel_h, "x", s.kernel_w, "); use the zengen kernels for these");
+  const cudaStream_t stream = stream_or_current(stream_ptr);
+  const cudnnHandle_t h = handle(stream);
+  const Descriptors desc(s, tensor_cores ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH);
+  int device = 0;
+  ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
+  const Key key = key_of(d, s, tensor_cores, measure, deterministic, device);
+  cudnnStatus_t last = CUDNN_STATUS_NOT_SUPPORTED;
+  for (const Choice& choice : choose(d, key, s, desc, h, tensor_cores, measure, deterministic)) {
+    ZENGEN_CUDNN_CHECK(cudnnSetConvolutionMathType(desc.conv, choice.math));
+    std::size_t bytes = 0;
+    last = workspace_size(d, h, desc, choice.algo, &bytes);
+    if (last == CUDNN_STATUS_SUCCESS) {
+      const Workspace workspace(bytes, stream);
+      last = convolve(d, h, desc, choice, workspace.ptr, bytes, out, first, second);
+      if (last == CUDNN_STATUS_SUCCESS) return;
+    }
+    if (!refused(last) && last != CUDNN_STATUS_BAD_PARAM)
+      throw DeviceError(detail::concat(name(d), ": cuDNN algorithm ", choice.algo, " failed for ", describe(s), ": ",
+                                       cudnnGetErrorString(last)));
+    drop_choice(key, choice.algo);
+  }
+  throw DeviceError(detail::concat(name(d), ": every algorithm cuDNN ranked was refused for ", describe(s),
+                                   " (last: ", cudnnGetErrorString(last), ")"));
 }
 
 }  // namespace

@@ -104,6 +104,15 @@ DeviceScope::~DeviceScope() {
 
 cudaStream_t stream(int device) { return state(device).stream; }
 
+cudaStream_t stream_or_current(void* requested) {
+  if (requested != nullptr) return static_cast<cudaStream_t>(requested);
+  int device = 0;
+  ZENGEN_CUDA_CHECK(cudaGetDevice(&device));
+  return stream(device);
+}
+
+void* stream_handle(int device) { return stream(device); }
+
 void* allocate(std::size_t bytes, int device) { return state(device).cache->allocate(bytes); }
 
 void deallocate(void* ptr, std::size_t bytes, int device) {

@@ -37,5 +37,8 @@ void empty_cache();
 void copy(void* dst, const void* src, std::size_t bytes, int kind, int device);
 /// Waits until everything issued on the device's stream has finished.
 void synchronize(int device);
+/// The device's stream as an opaque cudaStream_t, for programs that time
+/// zengen's work with their own CUDA events (record them on this stream).
+void* stream_handle(int device);
 
 }  // namespace zengen::cuda

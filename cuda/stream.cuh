@@ -11,6 +11,12 @@ namespace zengen::cuda {
 /// destroyed: tensors may outlive static objects).
 cudaStream_t stream(int device);
 
+/// `requested` when given, else the current device's stream: for launchers
+/// called from plain C++ with an optional stream (a null stream must mean
+/// zengen's, not CUDA's legacy default stream, which does not order work
+/// with a non-blocking stream).
+cudaStream_t stream_or_current(void* requested);
+
 /// Makes `device` current for the scope (cudaSetDevice only when it differs).
 class DeviceScope {
  public:

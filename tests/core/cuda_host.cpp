@@ -12,6 +12,9 @@
 #include "zengen/zengen.hpp"
 
 #ifdef ZENGEN_WITH_CUDA
+#include <cstdlib>
+
+#include "conv.hpp"
 #include "elementwise.hpp"
 #include "index.hpp"
 #include "loss.hpp"
@@ -237,6 +240,53 @@ TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][
   CHECK(m.find("probabilities") != std::string::npos);
   CHECK_THROWS_AS(zc::fill_bernoulli(ref({4, 3}, DType::Int64), 0.5, 1, 0), zengen::DTypeError);
   CHECK_THROWS_AS(zc::fill_randint(a, 1, 0, 3, 3), zengen::ValueError);
+}
+#endif
+
+#ifdef ZENGEN_WITH_CUDA
+TEST_CASE("cuda conv: ZENGEN_CONV_BACKEND names each kernel; cuDNN is not asked for empty dims", "[cuda][host]") {
+  const char* saved = std::getenv("ZENGEN_CONV_BACKEND");
+  const std::string previous = saved ? saved : "";
+  for (zc::ConvKernel k : {zc::ConvKernel::Simt, zc::ConvKernel::TensorCore, zc::ConvKernel::TensorCoreBf16,
+                           zc::ConvKernel::Cudnn, zc::ConvKernel::CudnnTensorCore}) {
+    setenv("ZENGEN_CONV_BACKEND", zc::to_string(k), 1);
+    CHECK(zc::conv_kernel_from_env() == k);
+  }
+  CHECK(std::string(zc::to_string(zc::ConvKernel::TensorCoreBf16)) == "zengen-bf16");
+  setenv("ZENGEN_CONV_BACKEND", "", 1);
+  CHECK(zc::conv_kernel_from_env() == zc::ConvKernel::Simt);
+  setenv("ZENGEN_CONV_BACKEND", "cudnn-fp16", 1);
+  const std::string m = message_of([] { (void)zc::conv_kernel_from_env(); });
+  CHECK(m.find("cudnn-fp16") != std::string::npos);
+  CHECK(m.find("zengen-bf16") != std::string::npos);
+  if (saved) setenv("ZENGEN_CONV_BACKEND", previous.c_str(), 1);
+  else unsetenv("ZENGEN_CONV_BACKEND");
+
+  // A DCGAN layer: the size rule's output, nothing empty.
+  zc::ConvShape s;
+  s.batch = 2;
+  s.in_channels = 3;
+  s.in_h = s.in_w = 8;
+  s.out_channels = 4;
+  s.kernel_h = s.kernel_w = 4;
+  s.stride_h = s.stride_w = 2;
+  s.pad_h = s.pad_w = 1;
+  s.dilation_h = s.dilation_w = 1;
+  s.out_h = s.out_w = 4;
+  CHECK(zc::cudnn_supports(s));
+  zc::ConvShape restricted = s;
+  restricted.out_h = 3;
+  CHECK_FALSE(zc::cudnn_supports(restricted));
+  // Empty dims: cuDNN's descriptors refuse them, zengen's kernels take them.
+  for (int zc::ConvShape::*dim : {&zc::ConvShape::batch, &zc::ConvShape::in_channels, &zc::ConvShape::out_channels}) {
+    zc::ConvShape empty = s;
+    empty.*dim = 0;
+    CHECK_FALSE(zc::cudnn_supports(empty));
+  }
+  zc::ConvShape no_rows = s;  // conv_transpose2d of a 0-high input: grad_input rows exist, output rows none
+  no_rows.out_h = 0;
+  no_rows.in_h = 1;
+  CHECK_FALSE(zc::cudnn_supports(no_rows));
 }
 #endif
 

@@ -11,14 +11,18 @@
 // at most ~2^-10 (2^-9) of its size, and the sum by that much of the sum of
 // |products|: per element |got - ref| <= (2^-9 + K 2^-24) * conv(|x|, |w|),
 // where conv(|x|, |w|) is the same convolution of absolute values (computed
-// on the CPU) and K the number of products per element. A wrong index gives
-// errors of the size of the values themselves, far above either bound.
+// on the CPU) and K the number of products per element. bfloat16 kernel: the
+// same with 7 mantissa bits, rounded to nearest (2^-8 per operand), so
+// (2^-7 + K 2^-24) per product. A wrong index gives errors of the size of
+// the values themselves, far above any of these bounds.
 // Every output buffer is filled with NaN first, so an element a kernel never
 // writes fails the comparison.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -111,10 +115,22 @@ zg::Tensor device_nan(const zg::Shape& shape) {
 }
 float* ptr(const zg::Tensor& t) { return t.data<float>(); }
 
+// Per-product relative error allowed for inputs rounded by `kernel` (see
+// the top): 0 for float32 kernels.
+double rounding_bound(zc::ConvKernel kernel) {
+  switch (kernel) {
+    case zc::ConvKernel::TensorCore:
+    case zc::ConvKernel::CudnnTensorCore: return std::ldexp(1.0, -9);
+    case zc::ConvKernel::TensorCoreBf16: return std::ldexp(1.0, -7);
+    default: return 0;
+  }
+}
+
 // Compares a device result with a CPU reference: the float32 bound, or (with
-// `abs_ref` defined) the TF32 bound described at the top.
+// `abs_ref` defined) the rounded-input bound described at the top, with
+// `rounding` the per-product relative error (rounding_bound).
 void require_close(const zg::Tensor& device_result, const zg::Tensor& ref, const zg::Tensor& abs_ref, int products,
-                   const std::string& what) {
+                   const std::string& what, double rounding = 0) {
   INFO(what);
   const std::vector<float> got = device_result.to(zg::Device::cpu()).to_vector<float>();
   const std::vector<float> want = ref.to_vector<float>();
@@ -122,9 +138,9 @@ void require_close(const zg::Tensor& device_result, const zg::Tensor& ref, const
   double scale = 0;
   for (float v : want) scale = std::max(scale, std::fabs(static_cast<double>(v)));
   std::vector<float> bound;
-  const bool tf32 = abs_ref.defined();
-  if (tf32) bound = abs_ref.to_vector<float>();
-  const double tf32_factor = std::ldexp(1.0, -9) + products * std::ldexp(1.0, -24);
+  const bool rounded = abs_ref.defined();
+  if (rounded) bound = abs_ref.to_vector<float>();
+  const double rounded_factor = rounding + products * std::ldexp(1.0, -24);
   double worst = 0;
   std::size_t worst_at = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -133,7 +149,7 @@ void require_close(const zg::Tensor& device_result, const zg::Tensor& ref, const
       REQUIRE_FALSE(std::isnan(got[i]));
     }
     const double error = std::fabs(static_cast<double>(got[i]) - want[i]);
-    const double allowed = tf32 ? tf32_factor * bound[i] + 1e-30 : 1e-4 * scale;
+    const double allowed = rounded ? rounded_factor * bound[i] + 1e-30 : 1e-4 * scale;
     if (error / allowed > worst) {
       worst = error / allowed;
       worst_at = i;
@@ -169,7 +185,8 @@ void check_against_cpu(const zc::ConvShape& s, zc::ConvKernel kernel) {
   INFO(describe(s) << ", kernel " << zc::to_string(kernel));
   const Operands o = make_operands(s);
   const auto g = cpu_geometry(s);
-  const bool tf32 = kernel == zc::ConvKernel::TensorCore || kernel == zc::ConvKernel::CudnnTensorCore;
+  const double rounding = rounding_bound(kernel);
+  const bool tf32 = rounding > 0;  // inputs rounded: the per-element bound
 
   // forward + bias
   {
@@ -181,7 +198,7 @@ void check_against_cpu(const zc::ConvShape& s, zc::ConvKernel kernel) {
     }
     const zg::Tensor out = device_nan(o.gy.shape());
     zc::conv2d_forward(s, ptr(out), ptr(o.dx), ptr(o.dw), ptr(o.dbias_o), kernel);
-    require_close(out, ref, abs_ref, s.in_channels * s.kernel_h * s.kernel_w, "forward");
+    require_close(out, ref, abs_ref, s.in_channels * s.kernel_h * s.kernel_w, "forward", rounding);
   }
   // backward-data, without and with the transposed convolution's bias
   for (bool bias : {false, true}) {
@@ -195,7 +212,7 @@ void check_against_cpu(const zc::ConvShape& s, zc::ConvKernel kernel) {
     const zg::Tensor out = device_nan(o.x.shape());
     zc::conv2d_backward_data(s, ptr(out), ptr(o.dgy), ptr(o.dw), bias ? ptr(o.dbias_c) : nullptr, kernel);
     require_close(out, ref, abs_ref, s.out_channels * s.kernel_h * s.kernel_w,
-                  bias ? "backward-data + bias" : "backward-data");
+                  bias ? "backward-data + bias" : "backward-data", rounding);
   }
   // backward-weight
   {
@@ -207,7 +224,7 @@ void check_against_cpu(const zc::ConvShape& s, zc::ConvKernel kernel) {
     }
     const zg::Tensor out = device_nan(o.w.shape());
     zc::conv2d_backward_weight(s, ptr(out), ptr(o.dx), ptr(o.dgy), kernel);
-    require_close(out, ref, abs_ref, s.batch * s.out_h * s.out_w, "backward-weight");
+    require_close(out, ref, abs_ref, s.batch * s.out_h * s.out_w, "backward-weight", rounding);
   }
 }
 
@@ -251,11 +268,47 @@ TEST_CASE("cuda conv: the TF32 tensor-core kernels match the CPU convolution wit
   for (const Case& c : odd_cases()) check_against_cpu(shape_of(c), zc::ConvKernel::TensorCore);
 }
 
+TEST_CASE("cuda conv: the bfloat16 tensor-core kernels match the CPU convolution within the bfloat16 bound",
+          "[cuda][conv][bf16]") {
+  zg::manual_seed(18);
+  for (const Case& c : odd_cases()) check_against_cpu(shape_of(c), zc::ConvKernel::TensorCoreBf16);
+}
+
+TEST_CASE("cuda conv: the bfloat16 kernels give the float32 result on inputs that are bfloat16 values",
+          "[cuda][conv][bf16]") {
+  // Inputs that are bfloat16 values already: rounding changes nothing, and
+  // products of two bfloat16 values are exact in float32, so the kernel must
+  // give the float32 result (the float32 bound, far tighter than the
+  // bfloat16 one): an accumulator of less than float32, or a conversion that
+  // loses more than bfloat16 does, fails.
+  zg::manual_seed(19);
+  const zc::ConvShape s = shape_of(odd_cases()[6]);
+  INFO(describe(s));
+  const auto to_bf16 = [](const zg::Tensor& t) {
+    std::vector<float> v = t.to_vector<float>();
+    for (float& f : v) {
+      std::uint32_t u;
+      std::memcpy(&u, &f, sizeof u);
+      u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;  // round to nearest even, 8 significant bits
+      std::memcpy(&f, &u, sizeof u);
+    }
+    return zg::from_vector(v, t.shape());
+  };
+  const zg::Tensor x = to_bf16(uniform({s.batch, s.in_channels, s.in_h, s.in_w}));
+  const zg::Tensor w = to_bf16(uniform({s.out_channels, s.in_channels, s.kernel_h, s.kernel_w}));
+  zg::Tensor ref = zg::empty({s.batch, s.out_channels, s.out_h, s.out_w});
+  zg::cpu::conv2d_forward(ref, x, w, zg::Tensor(), cpu_geometry(s));
+  const zg::Tensor out = device_nan(ref.shape());
+  zc::conv2d_forward(s, ptr(out), ptr(device_copy(x)), ptr(device_copy(w)), nullptr, zc::ConvKernel::TensorCoreBf16);
+  require_close(out, ref, zg::Tensor(), 0, "forward of bfloat16-exact inputs");
+}
+
 TEST_CASE("cuda conv: the DCGAN layers match the CPU convolution", "[cuda][conv][dcgan]") {
   zg::manual_seed(13);
   for (const Case& c : dcgan_cases()) {
     check_against_cpu(shape_of(c), zc::ConvKernel::Simt);
     check_against_cpu(shape_of(c), zc::ConvKernel::TensorCore);
+    check_against_cpu(shape_of(c), zc::ConvKernel::TensorCoreBf16);
   }
 }
 
@@ -280,7 +333,8 @@ TEST_CASE("cuda conv: deterministic weight gradients give the same bits on every
   const Operands o = make_operands(s);
   zg::Tensor ref = zg::empty(o.w.shape());
   zg::cpu::conv2d_backward_weight(ref, o.x, o.gy, cpu_geometry(s));
-  std::vector<zc::ConvKernel> kernels{zc::ConvKernel::Simt, zc::ConvKernel::TensorCore};
+  std::vector<zc::ConvKernel> kernels{zc::ConvKernel::Simt, zc::ConvKernel::TensorCore,
+                                      zc::ConvKernel::TensorCoreBf16};
   if (zc::cudnn_built()) kernels.push_back(zc::ConvKernel::Cudnn);
   for (zc::ConvKernel kernel : kernels) {
     INFO(zc::to_string(kernel));
@@ -288,7 +342,7 @@ TEST_CASE("cuda conv: deterministic weight gradients give the same bits on every
     for (int run = 0; run < 3; ++run) {
       const zg::Tensor out = device_nan(o.w.shape());
       zc::conv2d_backward_weight(s, ptr(out), ptr(o.dx), ptr(o.dgy), kernel, nullptr, /*deterministic=*/true);
-      if (kernel != zc::ConvKernel::TensorCore) require_close(out, ref, zg::Tensor(), 0, "deterministic backward-weight");
+      if (rounding_bound(kernel) == 0) require_close(out, ref, zg::Tensor(), 0, "deterministic backward-weight");
       runs.push_back(out.to(zg::Device::cpu()).to_vector<float>());
     }
     REQUIRE(runs[1] == runs[0]);
@@ -332,13 +386,15 @@ TEST_CASE("cuda conv: conv2d and conv_transpose2d on CUDA tensors match the CPU 
       // output_padding >= stride (dilation 3): a restricted output, zengen's kernels under every backend
       {{1, 2, 5, 5}, {2, 3, 3, 3}, {.stride = {1, 1}, .padding = {0, 0}, .dilation = {3, 3}, .output_padding = {2, 1}}},
   };
-  for (const char* backend : {"zengen", "zengen-tf32", "cudnn", "cudnn-tf32"}) {
+  for (const char* backend : {"zengen", "zengen-tf32", "zengen-bf16", "cudnn", "cudnn-tf32"}) {
     if (std::string(backend).rfind("cudnn", 0) == 0 && !zc::cudnn_built()) continue;  // the oracle test fails then
     const BackendScope scope(backend);
     const bool tf32 = std::string(backend).find("tf32") != std::string::npos;
-    // The TF32 runs are compared loosely here (their exact bound is checked
-    // on the raw kernels above): 1% of the largest value.
-    const double tol = tf32 ? 1e-2 : 1e-4;
+    const bool bf16 = std::string(backend).find("bf16") != std::string::npos;
+    // The rounded-input runs are compared loosely here (their exact bounds
+    // are checked on the raw kernels above): 1% (TF32) or 4% (bfloat16) of
+    // the largest value.
+    const double tol = bf16 ? 4e-2 : tf32 ? 1e-2 : 1e-4;
     for (bool transposed : {false, true}) {
       for (const OpCase& c : transposed ? transposed_cases : conv_cases) {
         INFO("backend " << backend << (transposed ? ", conv_transpose2d x " : ", conv2d x ") << c.x << ", w " << c.w);

@@ -11,10 +11,15 @@
 //    launchers' plan (tile size, K split, grid), run for all 256 threads of
 //    every block in turn, barrier by barrier, with shared memory filled with
 //    NaN wherever the kernel must not read (so a tile element no thread
-//    loads poisons the result). The TF32 kernel's loader (BK = 16) runs the
-//    same way; its wmma multiply is only checked on a GPU.
+//    loads poisons the result). The tensor-core kernels' loaders (BK = 16)
+//    run the same way: TF32's float32 tiles, and bfloat16's, rounded to
+//    nearest even as the GPU's conversion does, into rows of their own
+//    padding (checked against the CPU convolution of rounded operands);
+//    their wmma multiply is only checked on a GPU.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <vector>
@@ -220,24 +225,63 @@ namespace {
 
 // ---- 2. the blocks, thread by thread ----
 
-// One launch of the float32 kernel implicit_gemm_simt<BM, BN, BK, TM, TN,
-// kAtomic> over `plan`'s grid, as the GPU would run it between barriers;
-// the blocks of split z write split_stride * z floats further on (the
-// deterministic weight gradient's slices), as the kernel offsets `out`.
-template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class Problem>
+// bfloat16 as the GPU's float-to-bfloat16 conversion makes it: float32's top
+// 16 bits after rounding to nearest even (a NaN stays a NaN).
+struct HostBf16 {
+  std::uint16_t bits = 0;
+  HostBf16() = default;
+  explicit HostBf16(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    bits = std::isnan(f) ? std::uint16_t{0x7fc0} : static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  }
+  explicit operator float() const {
+    const std::uint32_t u = std::uint32_t{bits} << 16;
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  }
+};
+
+// Whose tile loader a run emulates: the float32 kernel's (BK = 8), or a
+// tensor-core kernel's (BK = 16) with float32 (TF32) or bfloat16 tiles.
+enum class LoaderKind { Float32, Tf32, Bf16 };
+
+const char* name_of(LoaderKind kind) {
+  return kind == LoaderKind::Float32 ? "float32 kernel" : kind == LoaderKind::Tf32 ? "TF32 loader" : "bf16 loader";
+}
+
+// One launch over `plan`'s grid, as the GPU would run it between barriers:
+// the loader of BK-deep tiles stores into shared rows of element type S
+// padded as the kernel pads them, and the float32 kernel's register block
+// (implicit_gemm_simt<BM, BN, BK, TM, TN, kAtomic>) multiplies what the
+// tiles hold; the blocks of split z write split_stride * z floats further on
+// (the deterministic weight gradient's slices), as the kernels offset `out`.
+template <int BM, int BN, int BK, int TM, int TN, bool kAtomic, class S, int kAPadding, int kBPadding, class Problem>
 void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan, std::int64_t split_stride) {
   using Loader = gemm::TileLoader<Problem, BM, BN, BK>;
   using Thread = gemm::SimtThread<BM, BN, BK, TM, TN>;
-  constexpr int kAStride = BM + gemm::kAPad;
+  constexpr int kAStride = BM + kAPadding, kBStride = BN + kBPadding;  // the loader's rows
+  constexpr int kFloatAStride = BM + gemm::kAPad;                      // the register block's rows
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> a_smem(2 * BK * kAStride), b_smem(2 * BK * BN);
-  const auto As = [&](int buf) { return reinterpret_cast<float(*)[kAStride]>(a_smem.data() + buf * BK * kAStride); };
-  const auto Bs = [&](int buf) { return reinterpret_cast<float(*)[BN]>(b_smem.data() + buf * BK * BN); };
+  std::vector<S> a_smem(2 * BK * kAStride), b_smem(2 * BK * kBStride);
+  std::vector<float> a_float(BK * kFloatAStride, nan), b_float(BK * BN);
+  const auto As = [&](int buf) { return reinterpret_cast<S(*)[kAStride]>(a_smem.data() + buf * BK * kAStride); };
+  const auto Bs = [&](int buf) { return reinterpret_cast<S(*)[kBStride]>(b_smem.data() + buf * BK * kBStride); };
   const auto poison = [&](int buf) {
-    std::fill_n(a_smem.data() + buf * BK * kAStride, BK * kAStride, nan);
-    std::fill_n(b_smem.data() + buf * BK * BN, BK * BN, nan);
-    // The padding columns of As are never read: keep them NaN too.
+    // The padding columns are never read: NaN too.
+    std::fill_n(a_smem.data() + buf * BK * kAStride, BK * kAStride, static_cast<S>(nan));
+    std::fill_n(b_smem.data() + buf * BK * kBStride, BK * kBStride, static_cast<S>(nan));
   };
+  // What the multiply reads of buffer `buf`, as float32.
+  const auto tiles_as_float = [&](int buf) {
+    for (int k = 0; k < BK; ++k) {
+      for (int m = 0; m < BM; ++m) a_float[k * kFloatAStride + m] = static_cast<float>(As(buf)[k][m]);
+      for (int n = 0; n < BN; ++n) b_float[k * BN + n] = static_cast<float>(Bs(buf)[k][n]);
+    }
+  };
+  const auto a_tile = reinterpret_cast<const float(*)[kFloatAStride]>(a_float.data());
+  const auto b_tile = reinterpret_cast<const float(*)[BN]>(b_float.data());
   for (int bz = 0; bz < plan.grid_z; ++bz)
     for (int by = 0; by < plan.grid_y; ++by)
       for (int bx = 0; bx < plan.grid_x; ++bx) {
@@ -264,7 +308,8 @@ void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan, std::i
           const bool more = kt + 1 < split.tiles;
           if (more)
             for (auto& l : loaders) l.load(p, split.begin + (kt + 1) * BK);
-          for (auto& t : threads) t.multiply(As(buf), Bs(buf));
+          tiles_as_float(buf);
+          for (auto& t : threads) t.multiply(a_tile, b_tile);
           poison(buf);  // read for the last time in this iteration
           if (more)
             for (auto& l : loaders) l.store(As(buf ^ 1), Bs(buf ^ 1));
@@ -274,43 +319,61 @@ void run_blocks(const Problem& p, float* out, const gemm::GemmPlan& plan, std::i
       }
 }
 
-// The launcher's dispatch (cuda/conv.cu run_gemm) for the float32 kernel,
-// or the TF32 kernel's loader (BK = 16) with a float32 register block.
+// The launcher's dispatch (cuda/conv.cu run_gemm): the float32 kernel, or a
+// tensor-core kernel's loader (BK = 16, its tiles' type and padding) with a
+// float32 register block.
 template <bool kAtomic, class Problem>
-void run_like_launcher(const Problem& p, float* out, bool tf32_loader, int splits, int sm_count,
+void run_like_launcher(const Problem& p, float* out, LoaderKind kind, int splits, int sm_count,
                        std::int64_t split_stride = 0) {
   if (p.M == 0 || p.N == 0) return;
-  const gemm::GemmPlan plan = gemm::plan_gemm(p.M, p.N, p.K, tf32_loader ? 16 : 8, splits, sm_count);
+  const gemm::GemmPlan plan = gemm::plan_gemm(p.M, p.N, p.K, kind == LoaderKind::Float32 ? 8 : 16, splits, sm_count);
   REQUIRE((plan.tile == 128 || plan.tile == 64));
-  if (tf32_loader) {
-    if (plan.tile == 128)
-      run_blocks<128, 128, 16, 8, 8, kAtomic>(p, out, plan, split_stride);
-    else
-      run_blocks<64, 64, 16, 4, 4, kAtomic>(p, out, plan, split_stride);
-  } else {
-    if (plan.tile == 128)
-      run_blocks<128, 128, 8, 8, 8, kAtomic>(p, out, plan, split_stride);
-    else
-      run_blocks<64, 64, 8, 4, 4, kAtomic>(p, out, plan, split_stride);
+  const bool large = plan.tile == 128;
+  constexpr int kPad = gemm::kAPad, kBf16Pad = gemm::kBf16Pad;
+  switch (kind) {
+    case LoaderKind::Float32:
+      if (large) run_blocks<128, 128, 8, 8, 8, kAtomic, float, kPad, 0>(p, out, plan, split_stride);
+      else run_blocks<64, 64, 8, 4, 4, kAtomic, float, kPad, 0>(p, out, plan, split_stride);
+      break;
+    case LoaderKind::Tf32:
+      if (large) run_blocks<128, 128, 16, 8, 8, kAtomic, float, kPad, 0>(p, out, plan, split_stride);
+      else run_blocks<64, 64, 16, 4, 4, kAtomic, float, kPad, 0>(p, out, plan, split_stride);
+      break;
+    case LoaderKind::Bf16:
+      if (large) run_blocks<128, 128, 16, 8, 8, kAtomic, HostBf16, kBf16Pad, kBf16Pad>(p, out, plan, split_stride);
+      else run_blocks<64, 64, 16, 4, 4, kAtomic, HostBf16, kBf16Pad, kBf16Pad>(p, out, plan, split_stride);
+      break;
   }
 }
 
-void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
-  INFO(describe(c) << (tf32_loader ? ", TF32 loader" : ", float32 kernel") << ", " << sm_count << " SMs");
+// A tensor's values rounded to bfloat16 (the bf16 kernel's operands).
+Tensor rounded_to_bf16(const Tensor& t) {
+  std::vector<float> v = t.to_vector<float>();
+  for (float& f : v) f = static_cast<float>(HostBf16(f));
+  return from_vector(v, t.shape());
+}
+
+void check_blocks(const Case& c, LoaderKind kind, int sm_count) {
+  INFO(describe(c) << ", " << name_of(kind) << ", " << sm_count << " SMs");
   const gemm::Geometry g = geometry(c);
   const cpu::ConvGeometry cg = cpu_geometry(g);
   const Shape xs{g.batch, g.in_channels, g.in_h, g.in_w}, ws{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w};
   const Shape ys{g.batch, g.out_channels, g.out_h, g.out_w};
   const Tensor x = rand(xs) - 0.5, w = rand(ws) - 0.5, gy = rand(ys) - 0.5;
   const Tensor bias_o = rand({g.out_channels}), bias_c = rand({g.in_channels});
+  // What the kernel multiplies: the operands as its loader rounds them (the
+  // biases are added in float32).
+  const bool bf16 = kind == LoaderKind::Bf16;
+  const Tensor rx = bf16 ? rounded_to_bf16(x) : x, rw = bf16 ? rounded_to_bf16(w) : w;
+  const Tensor rgy = bf16 ? rounded_to_bf16(gy) : gy;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   {
     std::vector<float> out(static_cast<std::size_t>(ys.numel()), nan);
     run_like_launcher<false>(gemm::forward_problem(g, x.data<float>(), w.data<float>(), bias_o.data<float>(),
                                                    out.data()),
-                             out.data(), tf32_loader, 1, sm_count);
+                             out.data(), kind, 1, sm_count);
     Tensor ref = empty(ys);
-    cpu::reference::conv2d_forward(ref, x, w, bias_o, cg);
+    cpu::reference::conv2d_forward(ref, rx, rw, bias_o, cg);
     INFO("forward");
     require_match(out, ref);
   }
@@ -320,19 +383,18 @@ void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
       for (int rw = 0; rw < g.stride_w; ++rw)
         run_like_launcher<false>(gemm::backward_data_phase(g, gy.data<float>(), w.data<float>(),
                                                            bias_c.data<float>(), out.data(), rh, rw),
-                                 out.data(), tf32_loader, 1, sm_count);
+                                 out.data(), kind, 1, sm_count);
     Tensor ref = empty(xs);
-    cpu::reference::conv2d_backward_data(ref, gy, w, bias_c, cg);
+    cpu::reference::conv2d_backward_data(ref, rgy, rw, bias_c, cg);
     INFO("backward-data");
     require_match(out, ref);
   }
   {
     std::vector<float> out(static_cast<std::size_t>(ws.numel()), 0.0f);  // the launcher zeroes it
     const auto p = gemm::backward_weight_problem(g, x.data<float>(), gy.data<float>(), out.data());
-    run_like_launcher<true>(p, out.data(), tf32_loader, gemm::weight_grad_splits(p.M, p.N, p.K, sm_count),
-                            sm_count);
+    run_like_launcher<true>(p, out.data(), kind, gemm::weight_grad_splits(p.M, p.N, p.K, sm_count), sm_count);
     Tensor ref = empty(ws);
-    cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
+    cpu::reference::conv2d_backward_weight(ref, rx, rgy, cg);
     INFO("backward-weight");
     require_match(out, ref);
   }
@@ -344,9 +406,9 @@ void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
     const auto p = gemm::backward_weight_problem(g, x.data<float>(), gy.data<float>(), nullptr);
     const int splits = gemm::weight_grad_splits(p.M, p.N, p.K, sm_count);
     // As cuda/conv.cu: one slice per split the launch really runs.
-    const int launched = gemm::plan_gemm(p.M, p.N, p.K, tf32_loader ? 16 : 8, splits, sm_count).grid_z;
+    const int launched = gemm::plan_gemm(p.M, p.N, p.K, kind == LoaderKind::Float32 ? 8 : 16, splits, sm_count).grid_z;
     std::vector<float> slices(static_cast<std::size_t>(launched * elements), nan);
-    run_like_launcher<false>(p, slices.data(), tf32_loader, splits, sm_count, elements);
+    run_like_launcher<false>(p, slices.data(), kind, splits, sm_count, elements);
     std::vector<float> out(static_cast<std::size_t>(elements));
     for (std::int64_t i = 0; i < elements; ++i) {
       float acc = slices[static_cast<std::size_t>(i)];
@@ -354,7 +416,7 @@ void check_blocks(const Case& c, bool tf32_loader, int sm_count) {
       out[static_cast<std::size_t>(i)] = acc;
     }
     Tensor ref = empty(ws);
-    cpu::reference::conv2d_backward_weight(ref, x, gy, cg);
+    cpu::reference::conv2d_backward_weight(ref, rx, rgy, cg);
     INFO("deterministic backward-weight, " << launched << " splits");
     require_match(out, ref);
   }
@@ -375,15 +437,15 @@ TEST_CASE("conv implicit GEMM: the kernels' blocks, run thread by thread, match 
       {1, 2, 3, 9, 9, 3, 3, 2, 2, 1, 1, 3, 3, 1},  // restricted output rows
   };
   for (const Case& c : cases)
-    for (bool tf32_loader : {false, true})
-      for (int sm_count : {1, 132}) check_blocks(c, tf32_loader, sm_count);
+    for (LoaderKind kind : {LoaderKind::Float32, LoaderKind::Tf32, LoaderKind::Bf16})
+      for (int sm_count : {1, 132}) check_blocks(c, kind, sm_count);
   // K = 5,121 positions on 5 SMs: 20 splits asked, but K in whole 16-deep
-  // tiles needs only 19 (the TF32 loader), so the deterministic path must
+  // tiles needs only 19 (the tensor-core loaders), so the deterministic path must
   // size and add its slices by the launch's own count.
   const Case long_k{1, 2, 3, 3, 1707, 1, 1, 1, 1, 0, 0, 1, 1};
   const gemm::Geometry g = geometry(long_k);
   const auto p = gemm::backward_weight_problem(g, nullptr, nullptr, nullptr);
   const int asked = gemm::weight_grad_splits(p.M, p.N, p.K, 5);
   REQUIRE(gemm::plan_gemm(p.M, p.N, p.K, 16, asked, 5).grid_z < asked);
-  for (bool tf32_loader : {false, true}) check_blocks(long_k, tf32_loader, 5);
+  for (LoaderKind kind : {LoaderKind::Float32, LoaderKind::Tf32, LoaderKind::Bf16}) check_blocks(long_k, kind, 5);
 }
