@@ -2,6 +2,7 @@
 #include <cuda_runtime.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -21,6 +22,16 @@ int device_count() {
     return 0;
   }
   return count;
+}
+
+std::string no_device_reason() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    return std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+  }
+  return count == 0 ? "the driver reports no CUDA device" : "";
 }
 
 namespace {
@@ -71,23 +82,31 @@ constexpr std::size_t kStageFrom = std::size_t{1} << 20;
 
 struct DeviceState {
   std::once_flag once;
+  std::atomic<bool> ready{false};  // the stream and cache exist
   cudaStream_t stream = nullptr;
   BlockCache<DeviceMemory>* cache = nullptr;  // never destroyed (see stream())
   std::mutex staging_mutex;
   std::array<Staging, 2> staging;
 };
 
+std::array<DeviceState, kMaxDevices>& states() {
+  static auto* all = new std::array<DeviceState, kMaxDevices>;  // never destroyed (see stream())
+  return *all;
+}
+
 DeviceState& state(int device) {
   check_device_index(device);
-  static std::array<DeviceState, kMaxDevices>* states = new std::array<DeviceState, kMaxDevices>;
-  DeviceState& s = (*states)[static_cast<std::size_t>(device)];
+  DeviceState& s = states()[static_cast<std::size_t>(device)];
   std::call_once(s.once, [&] {
     DeviceScope scope(device);
     ZENGEN_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
     s.cache = new BlockCache<DeviceMemory>(DeviceMemory{device});
+    s.ready = true;
   });
   return s;
 }
+
+bool initialised(int device) { return states()[static_cast<std::size_t>(device)].ready; }
 
 }  // namespace
 
@@ -127,7 +146,8 @@ AllocatorStats allocator_stats(int device) {
 
 void empty_cache() {
   const int n = device_count();
-  for (int d = 0; d < n && d < kMaxDevices; ++d) state(d).cache->empty_cache();
+  for (int d = 0; d < n && d < kMaxDevices; ++d)
+    if (initialised(d)) state(d).cache->empty_cache();  // a device never used has no cache (nor a context to make)
 }
 
 void synchronize(int device) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "zengen/core/allocator.hpp"
 
@@ -17,6 +18,9 @@ namespace zengen::cuda {
 /// Usable devices; 0 when the driver or a GPU is missing (any CUDA error
 /// while asking counts as "no device").
 int device_count();
+/// Why device_count() is 0: CUDA's error for the question (a missing or
+/// too old driver, no device), or "" when there are devices.
+std::string no_device_reason();
 
 /// Device memory from the caching allocator (cuda/block_cache.hpp): a block
 /// released earlier in the same size class is reused; cudaMalloc only on a

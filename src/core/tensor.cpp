@@ -129,7 +129,14 @@ Tensor copy_to(const Tensor& src, DType dtype, Device device) {
                         : device.is_cpu()         ? CopyKind::DeviceToHost
                                                   : CopyKind::DeviceToDevice;
   const int index = device.is_cuda() ? device.index : source.device().index;
+  // Between two GPUs the copy goes on the destination's stream, which is not
+  // ordered with the source's: wait for the source's work first, and for the
+  // copy before `source` (maybe a temporary, back to its device's cache on
+  // return) can be reused. Rare enough that two host waits cost nothing.
+  const bool across_gpus = kind == CopyKind::DeviceToDevice;
+  if (across_gpus) cuda_bridge::synchronize(source.device().index);
   cuda_bridge::copy(out.data_ptr(), source.data_ptr(), out.nbytes(), kind, index);
+  if (across_gpus) cuda_bridge::synchronize(index);
   return out;
 }
 }  // namespace
