@@ -108,13 +108,16 @@ void accumulate(Tensor& slot, Tensor g) {
     slot = slot + g;
 }
 
-// Adds a finished gradient into a tensor's .grad(). Without create_graph the
-// stored gradient is detached and owned by the leaf (cloned if shared), so a
-// later in-place accumulation cannot touch another tensor's memory.
+// Adds a finished gradient into a tensor's .grad(). The stored gradient is
+// owned by the leaf (cloned: it may be a view, such as sum's stride-0
+// expand, or shared with another leaf), so a later in-place accumulation
+// cannot touch another tensor's memory, except under create_graph when it
+// is part of a graph (it requires grad): it is then kept as it is and
+// accumulated out of place.
 void accumulate_into(TensorImpl& target, const Tensor& g, bool create_graph) {
   Tensor incoming = create_graph ? g : g.detach();
   if (!target.grad) {
-    Tensor owned = create_graph ? incoming : incoming.clone();
+    Tensor owned = create_graph && incoming.requires_grad() ? incoming : incoming.clone();
     target.grad = owned.impl_ptr();
     return;
   }
@@ -211,6 +214,8 @@ Tensor default_gradient(const Tensor& root, const Tensor& gradient, const char* 
                  gradient.shape(), " but the tensor has shape ", root.shape());
     ZENGEN_CHECK(gradient.dtype() == root.dtype(), DTypeError, op, ": gradient has dtype ",
                  gradient.dtype(), " but the tensor has dtype ", root.dtype());
+    ZENGEN_CHECK(gradient.device() == root.device(), DeviceError, op, ": gradient is on ", gradient.device(),
+                 " but the tensor is on ", root.device());
     return gradient;
   }
   ZENGEN_CHECK(root.numel() == 1, ValueError, op, ": called on a tensor of shape ", root.shape(),

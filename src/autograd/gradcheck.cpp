@@ -20,6 +20,17 @@ std::int64_t strided_offset(const Tensor& t, std::int64_t k) {
   return off;
 }
 
+// Element k (row-major) of x as a one-element view sharing x's storage,
+// detached: how a CUDA input is read and perturbed without a host pointer.
+Tensor element_view(const Tensor& x, std::int64_t k) {
+  Tensor e = x.detach();
+  for (std::int64_t d = x.dim() - 1; d >= 0; --d) {
+    e = e.narrow(d, k % x.shape()[d], 1);
+    k /= x.shape()[d];
+  }
+  return e;
+}
+
 std::vector<double> evaluate(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                              const std::vector<Tensor>& inputs) {
   NoGradGuard no_grad;
@@ -50,8 +61,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (std::size_t c = 0; c < checked.size(); ++c)
     analytic[c].assign(static_cast<std::size_t>(m * inputs[checked[c]].numel()), 0.0);
   for (std::int64_t j = 0; j < m; ++j) {
-    Tensor seed = zeros(out.shape(), {.dtype = DType::Float64});
+    Tensor seed = zeros(out.shape(), {.dtype = DType::Float64});  // built on the CPU, then to out's device
     seed.data<double>()[j] = 1.0;
+    if (!out.device().is_cpu()) seed = seed.to(out.device());
     const auto grads = grad({out}, diff_inputs, {seed}, /*retain_graph=*/true, false, /*allow_unused=*/true);
     for (std::size_t c = 0; c < checked.size(); ++c) {
       if (!grads[c].defined()) continue;
@@ -64,16 +76,22 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
 
   for (std::size_t c = 0; c < checked.size(); ++c) {
     const Tensor& x = inputs[checked[c]];
-    double* base = static_cast<double*>(x.data_ptr());
     const std::int64_t n = x.numel();
     for (std::int64_t k = 0; k < n; ++k) {
-      double& element = base[strided_offset(x, k)];
-      const double saved = element;
-      element = saved + options.eps;
+      // On the CPU through the pointer; on a device through a one-element view.
+      const bool on_cpu = x.device().is_cpu();
+      double* element = on_cpu ? static_cast<double*>(x.data_ptr()) + strided_offset(x, k) : nullptr;
+      const Tensor view = on_cpu ? Tensor() : element_view(x, k);
+      const auto set = [&](double v) {
+        if (on_cpu) *element = v;
+        else view.fill_(v);
+      };
+      const double saved = on_cpu ? *element : view.item<double>();
+      set(saved + options.eps);
       const auto plus = evaluate(fn, inputs);
-      element = saved - options.eps;
+      set(saved - options.eps);
       const auto minus = evaluate(fn, inputs);
-      element = saved;
+      set(saved);
       for (std::int64_t j = 0; j < m; ++j) {
         const double numeric = (plus[j] - minus[j]) / (2 * options.eps);
         const double a = analytic[c][static_cast<std::size_t>(j * n + k)];

@@ -121,6 +121,21 @@ TEST_CASE("autograd: retain_grad keeps a non-leaf gradient", "[autograd]") {
   require_values(x.grad(), {2}, {8, 16});
 }
 
+TEST_CASE("autograd: a gradient stored under create_graph is the leaf's own, so a later backward adds into it",
+          "[autograd]") {
+  // sum's gradient is a stride-0 expand of one value, and a + b hands the
+  // same gradient to both leaves: stored as it is, the next backward's
+  // in-place accumulation would add every element into that one value and
+  // into the other leaf's gradient too.
+  const Tensor a = tensor({1.0, 2.0, 3.0}, {.dtype = DType::Float64}).requires_grad_();
+  const Tensor b = tensor({4.0, 5.0, 6.0}, {.dtype = DType::Float64}).requires_grad_();
+  (a + b).sum().backward(Tensor(), false, /*create_graph=*/true);
+  require_values(a.grad(), {3}, {1, 1, 1});
+  (a * 2.0).sum().backward();
+  require_values(a.grad(), {3}, {3, 3, 3});
+  require_values(b.grad(), {3}, {1, 1, 1});
+}
+
 TEST_CASE("autograd: create_graph gives differentiable gradients (double backward)", "[autograd]") {
   // f = x^3 -> f' = 3x^2 -> f'' = 6x
   const Tensor x = tensor({2.0, -1.0}, {.dtype = DType::Float64}).requires_grad_();

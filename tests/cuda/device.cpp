@@ -76,6 +76,28 @@ TEST_CASE("cuda: large host-to-device copies through the pinned buffers keep eve
   zg::synchronize(zg::Device::cuda());
 }
 
+TEST_CASE("cuda: gradcheck runs on float64 CUDA inputs; backward refuses a gradient on another device",
+          "[cuda][device][autograd]") {
+  const zg::Device gpu = zg::Device::cuda(0);
+  const zg::TensorOptions f64{.dtype = zg::DType::Float64};
+  zg::manual_seed(21);
+  const zg::Tensor x = (zg::rand({3, 4}, f64) - 0.5).to(gpu).requires_grad_();
+  const zg::Tensor w = (zg::rand({4, 2}, f64) - 0.5).to(gpu).requires_grad_();
+  const zg::Tensor x_before = x.detach().to(zg::Device::cpu());
+  const auto result = zg::autograd::gradcheck(
+      [](const std::vector<zg::Tensor>& in) { return zg::sigmoid(zg::leaky_relu(zg::matmul(in[0], in[1]), 0.2)); },
+      {x, w});
+  INFO(result.message);
+  REQUIRE(result.ok);
+  // Perturbed in place on the device, and put back exactly.
+  REQUIRE(x.device() == gpu);
+  REQUIRE(x.detach().to(zg::Device::cpu()).to_vector<double>() == x_before.to_vector<double>());
+  const zg::Tensor y = zg::matmul(x, w);
+  CHECK_THROWS_AS(y.backward(zg::ones(y.shape(), f64)), zg::DeviceError);
+  CHECK_THROWS_WITH(y.backward(zg::ones(y.shape(), f64)),
+                    Catch::Contains("gradient is on cpu") && Catch::Contains("cuda:0"));
+}
+
 TEST_CASE("cuda: mixing devices, and ops without a CUDA kernel, are clear DeviceErrors", "[cuda][device]") {
   const zg::Tensor cpu = zg::ones({3, 4});
   const zg::Tensor gpu = cpu.to(zg::Device::cuda());
