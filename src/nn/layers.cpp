@@ -139,7 +139,10 @@ Tensor BatchNorm::normalise(const Tensor& x, std::optional<double> leaky_slope) 
                " channels, expected ", num_features);
   if (is_training() && num_batches_tracked.defined()) {
     NoGradGuard no_grad;
-    num_batches_tracked.copy_(scalar_tensor(num_batches_tracked.item() + 1, {.dtype = DType::Int64}));
+    // Counted where the counter lives: reading it (item) would make a GPU
+    // wait at every forward. Through float64 (exact to 2^53), which every
+    // backend adds.
+    num_batches_tracked.copy_(num_batches_tracked.to(DType::Float64) + 1.0);
   }
   return F::batch_norm(x, running_mean, running_var, weight, bias, is_training(), options.momentum, options.eps,
                        leaky_slope);

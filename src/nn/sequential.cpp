@@ -82,7 +82,10 @@ std::string Sequential::summary(const Shape& input_shape, DType dtype) {
   char line[256];
   std::snprintf(line, sizeof line, "%-4s %-52s %-22s %12s\n", "#", "layer", "output shape", "parameters");
   os << line << std::string(92, '-') << "\n";
-  Tensor y = zeros(input_shape, {.dtype = dtype});
+  // On the layers' device (a moved model's first parameter tells).
+  const auto params = parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
+  Tensor y = zeros(input_shape, {.dtype = dtype, .device = device});
   std::int64_t total = 0;
   for (const Layer& layer : *layers_) {
     y = layer.forward(y);

@@ -2,11 +2,14 @@
 // already is contiguous on the CPU), stopping at the first bad element.
 #include "zengen/optim/finite.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "zengen/autograd/grad_mode.hpp"
 #include "zengen/core/error.hpp"
+#include "zengen/ops/elementwise.hpp"
+#include "zengen/ops/reduction.hpp"
 
 namespace zengen::optim {
 
@@ -42,8 +45,29 @@ std::string describe_value(double value) {
 }
 
 std::optional<std::string> first_non_finite_grad(const std::vector<std::pair<std::string, Tensor>>& named_params) {
-  for (const auto& [name, p] : named_params)
-    if (p.defined() && !all_finite(p.grad())) return name;
+  // Gradients on a GPU: first one flag per device, the sum of every g * 0
+  // (0 when all are finite, NaN otherwise), so a healthy step reads one value
+  // per device instead of copying every gradient to the host; the scan
+  // below names the culprit only when a flag says there is one.
+  NoGradGuard no_grad;
+  std::vector<std::pair<Device, Tensor>> flags;
+  for (const auto& [name, p] : named_params) {
+    if (!p.defined()) continue;
+    const Tensor g = p.grad();
+    if (!g.defined() || !is_floating(g.dtype()) || g.device().is_cpu()) continue;
+    const Tensor term = sum(g.detach() * 0.0).to(DType::Float64);
+    auto it = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == g.device(); });
+    if (it == flags.end()) flags.emplace_back(g.device(), term);
+    else it->second = it->second + term;
+  }
+  bool devices_finite = true;
+  for (const auto& [device, flag] : flags) devices_finite = devices_finite && std::isfinite(flag.item<double>());
+  for (const auto& [name, p] : named_params) {
+    if (!p.defined()) continue;
+    const Tensor g = p.grad();
+    if (devices_finite && g.defined() && !g.device().is_cpu()) continue;  // covered by its device's flag
+    if (!all_finite(g)) return name;
+  }
   return std::nullopt;
 }
 

@@ -13,7 +13,7 @@
 // where conv(|x|, |w|) is the same convolution of absolute values (computed
 // on the CPU) and K the number of products per element. bfloat16 kernel: the
 // same with 7 mantissa bits, rounded to nearest (2^-8 per operand), so
-// (2^-7 + K 2^-24) per product. A wrong index gives errors of the size of
+// (2^-7 + 2^-16 + K 2^-24) per product. A wrong index gives errors of the size of
 // the values themselves, far above any of these bounds.
 // Every output buffer is filled with NaN first, so an element a kernel never
 // writes fails the comparison.
@@ -121,7 +121,7 @@ double rounding_bound(zc::ConvKernel kernel) {
   switch (kernel) {
     case zc::ConvKernel::TensorCore:
     case zc::ConvKernel::CudnnTensorCore: return std::ldexp(1.0, -9);
-    case zc::ConvKernel::TensorCoreBf16: return std::ldexp(1.0, -7);
+    case zc::ConvKernel::TensorCoreBf16: return std::ldexp(1.0, -7) + std::ldexp(1.0, -16);  // (1 + 2^-8)^2 - 1
     default: return 0;
   }
 }

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "cuda_helpers.hpp"
@@ -156,6 +158,49 @@ TEST_CASE("cuda training: batch_norm forward, backward and running statistics ma
   require_match(cpu_bn.weight.grad(), gpu_bn.weight.grad(), 1e-4);
   require_match(cpu_bn.running_mean, gpu_bn.running_mean, 1e-5);
   require_match(cpu_bn.running_var, gpu_bn.running_var, 1e-5);
+  // The batch counter is counted on the device (no host read per forward).
+  gpu_bn.forward(xg);
+  REQUIRE(gpu_bn.num_batches_tracked.device() == kGpu);
+  REQUIRE(gpu_bn.num_batches_tracked.dtype() == DType::Int64);
+  REQUIRE(gpu_bn.num_batches_tracked.item() == 2);
+}
+
+TEST_CASE("cuda training: the finiteness check of GPU gradients names the first bad parameter",
+          "[cuda][optim]") {
+  nn::Linear a(3, 4), b(4, 2);
+  a.to(kGpu);
+  b.to(kGpu);
+  const auto run = [&](double scale) {
+    a.zero_grad();
+    b.zero_grad();
+    b.forward(a.forward(randf({5, 3}).to(kGpu))).backward(full({5, 2}, scale).to(kGpu));
+  };
+  std::vector<std::pair<std::string, Tensor>> named;
+  for (auto& [name, p] : a.named_parameters()) named.emplace_back("a." + name, p);
+  for (auto& [name, p] : b.named_parameters()) named.emplace_back("b." + name, p);
+  run(1.0);
+  CHECK_FALSE(optim::first_non_finite_grad(named).has_value());
+  run(std::numeric_limits<double>::infinity());  // Inf * 0 somewhere: NaN and Inf in every gradient
+  REQUIRE(optim::first_non_finite_grad(named) == std::optional<std::string>("a.weight"));
+  // Only one gradient bad: b's bias.
+  run(1.0);
+  b.bias.grad().fill_(std::numeric_limits<double>::quiet_NaN());
+  REQUIRE(optim::first_non_finite_grad(named) == std::optional<std::string>("b.bias"));
+}
+
+TEST_CASE("cuda training: a GAN moves to the GPU after training on the CPU and trains on", "[cuda][gan]") {
+  manual_seed(6);
+  auto gan = models::GAN(models::mlp_generator({.nz = 3, .hidden = 16, .out_features = 2, .layers = 2}),
+                         models::mlp_discriminator({.in_features = 2, .hidden = 16, .layers = 2}),
+                         models::NonSaturatingLoss{}, models::GANOptions{});
+  for (int i = 0; i < 3; ++i) gan.train_step(randn({16, 2}));
+  gan.to(kGpu);  // Adam's state follows at the next step
+  for (int i = 0; i < 3; ++i) gan.train_step(randn({16, 2}).to(kGpu));
+  REQUIRE(gan.generator().parameters().front().device() == kGpu);
+  REQUIRE(gan.sample_fixed().device() == kGpu);
+  gan.to(Device::cpu());
+  gan.train_step(randn({16, 2}));
+  REQUIRE(gan.generator().parameters().front().device() == Device::cpu());
 }
 
 TEST_CASE("cuda training: the fused batch_norm_training kernels match the CPU's", "[cuda][batchnorm]") {

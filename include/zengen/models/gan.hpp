@@ -277,11 +277,9 @@ class GAN {
   /// The EMA weights by parameter name (empty when ema_decay is 0).
   const std::map<std::string, Tensor>& ema() const { return ema_; }
 
-  /// Moves both networks, the EMA weights and the fixed noise. Call it before
-  /// the first train_step: the optimizers' state is not moved.
+  /// Moves both networks, the EMA weights and the fixed noise, at any time:
+  /// the optimizers' state follows the parameters at their next step.
   void to(Device device) {
-    ZENGEN_CHECK(step_ == 0 || device == tensor_options().device, ValueError,
-                 "GAN::to(", device, "): move the GAN before its first train_step (optimizer state stays where it is)");
     g_.to(device);
     d_.to(device);
     for (auto& [name, t] : ema_) t = t.to(device);

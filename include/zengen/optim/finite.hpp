@@ -32,7 +32,9 @@ bool all_finite(const Tensor& t);
 std::string describe_value(double value);
 
 /// The name of the first parameter whose gradient holds NaN or Inf, or none.
-/// Parameters without a gradient are passed over.
+/// Parameters without a gradient are passed over. Gradients on a GPU are
+/// checked on the device with one value read per device (no gradient is
+/// copied to the host unless one holds NaN or Inf).
 std::optional<std::string> first_non_finite_grad(const std::vector<std::pair<std::string, Tensor>>& named_params);
 
 /// Copies of the buffers (BatchNorm's running statistics) of some networks,
