@@ -180,6 +180,11 @@ TEST_CASE("cuda training: the finiteness check of GPU gradients names the first 
   for (auto& [name, p] : b.named_parameters()) named.emplace_back("b." + name, p);
   run(1.0);
   CHECK_FALSE(optim::first_non_finite_grad(named).has_value());
+  const Tensor flag = optim::device_gradients_flag(named);
+  REQUIRE(flag.defined());
+  REQUIRE(flag.device() == kGpu);
+  // Scalars of two devices, read with one copy each.
+  REQUIRE(optim::read_scalars({flag, tensor({3.0}), full({1}, 2.0).to(kGpu)}) == std::vector<double>{0.0, 3.0, 2.0});
   run(std::numeric_limits<double>::infinity());  // Inf * 0 somewhere: NaN and Inf in every gradient
   REQUIRE(optim::first_non_finite_grad(named) == std::optional<std::string>("a.weight"));
   // Only one gradient bad: b's bias.

@@ -3,7 +3,11 @@
 // schedules' closed forms, clipping values, bad input, and a small MLP that
 // learns XOR.
 #include <cmath>
+#include <limits>
 #include <numbers>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cpu/optim.hpp"
 #include "helpers.hpp"
@@ -575,4 +579,25 @@ TEST_CASE("optim: a small MLP learns XOR with Adam", "[optim][xor]") {
   REQUIRE(p[1] > 0.9);
   REQUIRE(p[2] > 0.9);
   REQUIRE(p[3] < 0.1);
+}
+
+TEST_CASE("optim: the finiteness check names the first bad gradient; scalars are read in one go", "[optim]") {
+  const Tensor a = param64({1.0, 2.0}), b = param64({3.0});
+  const Tensor no_grad_yet = param64({5.0});
+  const std::vector<std::pair<std::string, Tensor>> named{{"a", a}, {"none", no_grad_yet}, {"b", b}};
+  (a * 2.0).sum().backward();
+  (b * 3.0).sum().backward();
+  CHECK_FALSE(first_non_finite_grad(named).has_value());
+  // All on the CPU: no device flag, and the scan does the work.
+  CHECK_FALSE(device_gradients_flag(named).defined());
+  b.grad().fill_(std::numeric_limits<double>::infinity());
+  REQUIRE(first_non_finite_grad(named) == std::optional<std::string>("b"));
+  REQUIRE(first_non_finite_grad(named, /*device_grads_finite=*/true) == std::optional<std::string>("b"));
+  a.grad().fill_(std::numeric_limits<double>::quiet_NaN());
+  REQUIRE(first_non_finite_grad(named) == std::optional<std::string>("a"));
+
+  const auto v = read_scalars({tensor({2.5}), Tensor(), scalar_tensor(-1.0, {.dtype = DType::Float64}),
+                               full({1, 1}, 7.0, {.dtype = DType::Int64})});
+  REQUIRE(v == std::vector<double>{2.5, 0.0, -1.0, 7.0});
+  CHECK_THROWS_AS(read_scalars({tensor({1.0, 2.0})}), ShapeError);
 }

@@ -213,10 +213,14 @@ class GAN {
       const Tensor fake_out = flat(d_.forward(fake), n);
       const Tensor loss = objective_.d_loss(real_out, fake_out, options_.label_smoothing);
       loss.backward();
-      stats.d_loss = loss.item<double>();
-      stats.d_real = summary(real_out);
-      stats.d_fake = summary(fake_out);
-      if (!update_is_finite(stats.d_loss, d_, "discriminator", before)) {
+      // One read of the loss, D's outputs and the gradients' flag: on a GPU
+      // each value read alone would wait for the device again.
+      const auto v = optim::read_scalars({loss, summary(real_out), summary(fake_out),
+                                          optim::device_gradients_flag(d_.named_parameters())});
+      stats.d_loss = v[0];
+      stats.d_real = v[1];
+      stats.d_fake = v[2];
+      if (!update_is_finite(stats.d_loss, std::isfinite(v[3]), d_, "discriminator", before)) {
         ++stats.skipped;
         continue;
       }
@@ -229,8 +233,9 @@ class GAN {
     const Tensor fake_out = flat(d_.forward(Tensor(g_.forward(noise(n)))), n);
     const Tensor g_loss = objective_.g_loss(fake_out);
     g_loss.backward();
-    stats.g_loss = g_loss.item<double>();
-    if (update_is_finite(stats.g_loss, g_, "generator", before)) {
+    const auto v = optim::read_scalars({g_loss, optim::device_gradients_flag(g_.named_parameters())});
+    stats.g_loss = v[0];
+    if (update_is_finite(stats.g_loss, std::isfinite(v[1]), g_, "generator", before)) {
       if (options_.clip_grad_norm > 0.0) optim::clip_grad_norm_(g_.parameters(), options_.clip_grad_norm);
       g_optimizer_->step();
       update_ema();
@@ -401,23 +406,26 @@ class GAN {
       return false;
   }
 
-  double summary(const Tensor& out) const {
+  // D's mean output (as a probability for logit outputs), left on its device.
+  Tensor summary(const Tensor& out) const {
     NoGradGuard no_grad;
     if constexpr (logit_outputs())
-      return mean(sigmoid(out)).template item<double>();
+      return mean(sigmoid(out));
     else
-      return mean(out).template item<double>();
+      return mean(out);
   }
 
   // Checks an update's loss and the gradients of `net` before its optimizer
-  // step: true when it may go ahead. Otherwise raises, or (Skip) drops the
-  // gradients, restores the buffers and returns false.
+  // step (`device_grads_finite`: the value of the device gradients' flag,
+  // read with the loss): true when it may go ahead. Otherwise raises, or
+  // (Skip) drops the gradients, restores the buffers and returns false.
   template <typename Net>
-  bool update_is_finite(double loss, const Net& net, const char* which, const optim::BufferSnapshot& before) {
+  bool update_is_finite(double loss, bool device_grads_finite, const Net& net, const char* which,
+                        const optim::BufferSnapshot& before) {
     std::string problem;
     if (!std::isfinite(loss)) {
       problem = detail::concat("the ", which, " loss is ", optim::describe_value(loss));
-    } else if (auto bad = optim::first_non_finite_grad(net.named_parameters())) {
+    } else if (auto bad = optim::first_non_finite_grad(net.named_parameters(), device_grads_finite)) {
       problem = detail::concat("the gradient of ", which, " parameter '", *bad, "' holds NaN or Inf");
     } else {
       return true;

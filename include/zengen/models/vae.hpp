@@ -174,9 +174,16 @@ class VAE {
     const Tensor loss = mean(t.nll + t.kl * beta);
     loss.backward();
     VAEStats stats;
+    bool device_grads_finite = true;
     {
+      // One read of the loss, its terms and the gradients' flags: on a GPU
+      // each value read alone would wait for the device again.
       NoGradGuard no_grad;
-      stats = {loss.item(), mean(t.nll).item(), mean(t.kl).item(), beta};
+      const auto v = optim::read_scalars({loss, mean(t.nll), mean(t.kl),
+                                          optim::device_gradients_flag(encoder_.named_parameters()),
+                                          optim::device_gradients_flag(decoder_.named_parameters())});
+      stats = {v[0], v[1], v[2], beta};
+      device_grads_finite = std::isfinite(v[3]) && std::isfinite(v[4]);
     }
     std::string problem;
     if (!std::isfinite(stats.loss)) {
@@ -184,9 +191,9 @@ class VAE {
                                optim::describe_value(stats.reconstruction), ", kl ", optim::describe_value(stats.kl),
                                ")");
     } else {
-      if (auto bad = optim::first_non_finite_grad(encoder_.named_parameters()))
+      if (auto bad = optim::first_non_finite_grad(encoder_.named_parameters(), device_grads_finite))
         problem = detail::concat("the gradient of encoder parameter '", *bad, "' holds NaN or Inf");
-      else if (auto bad_dec = optim::first_non_finite_grad(decoder_.named_parameters()))
+      else if (auto bad_dec = optim::first_non_finite_grad(decoder_.named_parameters(), device_grads_finite))
         problem = detail::concat("the gradient of decoder parameter '", *bad_dec, "' holds NaN or Inf");
     }
     if (problem.empty()) {

@@ -37,6 +37,21 @@ std::string describe_value(double value);
 /// copied to the host unless one holds NaN or Inf).
 std::optional<std::string> first_non_finite_grad(const std::vector<std::pair<std::string, Tensor>>& named_params);
 
+/// The device half of that check, left on the device: a float64 scalar on
+/// the device of the first gradient that is not on the CPU, 0 when every
+/// such gradient is finite and NaN otherwise (undefined when all gradients
+/// are on the CPU). A train step reads it with its loss in one copy
+/// (read_scalars) instead of waiting for the GPU once more.
+Tensor device_gradients_flag(const std::vector<std::pair<std::string, Tensor>>& named_params);
+/// first_non_finite_grad when the device flag's value is known: with
+/// `device_grads_finite` only the CPU's gradients are scanned.
+std::optional<std::string> first_non_finite_grad(const std::vector<std::pair<std::string, Tensor>>& named_params,
+                                                 bool device_grads_finite);
+
+/// The values of some one-element tensors (undefined ones read as 0), with
+/// one copy to the host per device instead of one wait per item().
+std::vector<double> read_scalars(const std::vector<Tensor>& scalars);
+
 /// Copies of the buffers (BatchNorm's running statistics) of some networks,
 /// taken before an update's forward passes so that a skipped update can put
 /// them back. With `policy` Raise it holds nothing: a raised step leaves the
