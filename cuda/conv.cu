@@ -75,10 +75,6 @@ int sm_count() {
   return count;
 }
 
-// Runs one problem with the chosen kernel, as plan_gemm (conv_block.hpp)
-// lays it out; `splits` > 1 divides K: then either the output is zeroed and
-// kAtomic set, or each split stores its partial result split_stride floats
-// after the previous one's (a workspace, added by sum_splits).
 // The K depth of one tile of the kernel that `kernel` runs.
 int tile_depth(ConvKernel kernel) {
   return kernel == ConvKernel::TensorCore || kernel == ConvKernel::TensorCoreBf16 ? 16 : 8;
@@ -93,6 +89,10 @@ void launch_wmma(const Problem& p, float* out, const GemmPlan& plan, cudaStream_
     implicit_gemm_wmma<Ops, 64, 64, kAtomic><<<grid, kGemmThreads, 0, stream>>>(p, out, plan.k_per_split, split_stride);
 }
 
+// Runs one problem with the chosen kernel, as plan_gemm (conv_block.hpp)
+// lays it out; `splits` > 1 divides K: then either the output is zeroed and
+// kAtomic set, or each split stores its partial result split_stride floats
+// after the previous one's (a workspace, added by sum_splits).
 template <bool kAtomic, class Problem>
 void run_gemm(const Problem& p, float* out, ConvKernel kernel, int splits, cudaStream_t stream,
               std::int64_t split_stride = 0) {

@@ -84,7 +84,8 @@ struct SplitRange {
 };
 ZENGEN_HOST_DEVICE SplitRange split_range(int K, int k_per_split, int split, int bk) {
   const int begin = split * k_per_split;
-  const int end = K < begin + k_per_split ? K : begin + k_per_split;
+  const long long stop = static_cast<long long>(begin) + k_per_split;  // past int32 when K is near 2^31
+  const int end = K < stop ? K : static_cast<int>(stop);
   return {begin, end, end > begin ? (end - begin + bk - 1) / bk : 0};
 }
 
