@@ -10,18 +10,8 @@
 namespace zengen::autograd {
 namespace {
 
-// Offset (in elements, from data_ptr) of the k-th element in row-major order.
-std::int64_t strided_offset(const Tensor& t, std::int64_t k) {
-  std::int64_t off = 0;
-  for (std::int64_t d = t.dim() - 1; d >= 0; --d) {
-    off += (k % t.shape()[d]) * t.strides()[d];
-    k /= t.shape()[d];
-  }
-  return off;
-}
-
 // Element k (row-major) of x as a one-element view sharing x's storage,
-// detached: how a CUDA input is read and perturbed without a host pointer.
+// detached: read and perturbed through it, on any device.
 Tensor element_view(const Tensor& x, std::int64_t k) {
   Tensor e = x.detach();
   for (std::int64_t d = x.dim() - 1; d >= 0; --d) {
@@ -78,20 +68,13 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     const Tensor& x = inputs[checked[c]];
     const std::int64_t n = x.numel();
     for (std::int64_t k = 0; k < n; ++k) {
-      // On the CPU through the pointer; on a device through a one-element view.
-      const bool on_cpu = x.device().is_cpu();
-      double* element = on_cpu ? static_cast<double*>(x.data_ptr()) + strided_offset(x, k) : nullptr;
-      const Tensor view = on_cpu ? Tensor() : element_view(x, k);
-      const auto set = [&](double v) {
-        if (on_cpu) *element = v;
-        else view.fill_(v);
-      };
-      const double saved = on_cpu ? *element : view.item<double>();
-      set(saved + options.eps);
+      const Tensor element = element_view(x, k);
+      const double saved = element.item<double>();
+      element.fill_(saved + options.eps);
       const auto plus = evaluate(fn, inputs);
-      set(saved - options.eps);
+      element.fill_(saved - options.eps);
       const auto minus = evaluate(fn, inputs);
-      set(saved);
+      element.fill_(saved);
       for (std::int64_t j = 0; j < m; ++j) {
         const double numeric = (plus[j] - minus[j]) / (2 * options.eps);
         const double a = analytic[c][static_cast<std::size_t>(j * n + k)];
