@@ -39,12 +39,70 @@ macro(zengen_resolve_cuda)
   endif()
 endmacro()
 
-# zengen_target_flags(target): warnings and, with ZENGEN_NATIVE, -march=native
-# for zengen's own code only (PRIVATE: never reaches consumers).
-function(zengen_target_flags target)
+# GCC 12 (seen with 12.2) miscompiles 256- and 512-bit integer constants
+# whose upper half is zero (e.g. a memcpy of the doubles {1, 1, 0, 0}) into a
+# broadcast of the low element when AVX-512 is on: it checks only the
+# constant's explicitly stored words. The broadcast comes from a
+# general-purpose register; without inter-unit moves to vector registers
+# GCC loads the constant from memory instead, which it gets right.
+# tests/toolchain/avx512_constant_main.c reproduces it and checks the flag.
+set(ZENGEN_AVX512_WORKAROUND_FLAGS "")
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set(ZENGEN_AVX512_WORKAROUND_FLAGS "-mtune-ctrl=^inter_unit_moves_to_vec")
+endif()
+
+# zengen_isa_levels(out): the ISA levels whose kernels this compiler can
+# build: baseline always; avx2 and avx512 on x86-64 with GCC or Clang.
+function(zengen_isa_levels out)
+  set(levels baseline)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    include(CheckCXXCompilerFlag)
+    check_cxx_compiler_flag(-march=x86-64-v3 ZENGEN_HAVE_MARCH_V3)
+    check_cxx_compiler_flag(-march=x86-64-v4 ZENGEN_HAVE_MARCH_V4)
+    if(ZENGEN_HAVE_MARCH_V3)
+      list(APPEND levels avx2)
+    endif()
+    if(ZENGEN_HAVE_MARCH_V4)
+      list(APPEND levels avx512)
+    endif()
+  endif()
+  set(${out} ${levels} PARENT_SCOPE)
+endfunction()
+
+# The compiler flags of one ISA level (x86-64 micro-architecture levels):
+# baseline x86-64-v2 (SSE4.2, POPCNT: every x86-64 CPU since 2009, and all
+# that valgrind runs), avx2 x86-64-v3 (AVX2, FMA, BMI2), avx512 x86-64-v4
+# (AVX-512 F/BW/CD/DQ/VL). v2 rather than v3 for the baseline: the hot code
+# is dispatched anyway, and v3 would shut out AVX-less CPUs.
+function(zengen_isa_compile_flags level out)
+  set(flags "")
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    if(level STREQUAL "baseline")
+      set(flags -march=x86-64-v2)
+    elseif(level STREQUAL "avx2")
+      set(flags -march=x86-64-v3)
+    elseif(level STREQUAL "avx512")
+      set(flags -march=x86-64-v4 ${ZENGEN_AVX512_WORKAROUND_FLAGS})
+    endif()
+  endif()
+  set(${out} ${flags} PARENT_SCOPE)
+endfunction()
+
+# zengen_isa_flags(target level): warnings and one level's -march (PRIVATE).
+function(zengen_isa_flags target level)
+  zengen_isa_compile_flags(${level} flags)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter ${flags}>)
+endfunction()
+
+# zengen_target_flags(target): warnings and the baseline -march (or, with
+# ZENGEN_NATIVE, -march=native) for zengen's own code only (PRIVATE: never
+# reaches consumers).
+function(zengen_target_flags target)
   if(ZENGEN_NATIVE)
-    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -march=native ${ZENGEN_AVX512_WORKAROUND_FLAGS}>)
+  else()
+    zengen_isa_flags(${target} baseline)
   endif()
 endfunction()

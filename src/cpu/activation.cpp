@@ -10,7 +10,7 @@
 #include "cpu/vecmath.hpp"
 #include "zengen/ops/functors.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 namespace f = zengen::functors;
 
@@ -290,4 +290,4 @@ void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

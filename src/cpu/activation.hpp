@@ -3,6 +3,8 @@
 // the caller with the inputs' shape.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cstdint>
 
 #include "zengen/core/tensor.hpp"
@@ -10,6 +12,10 @@
 namespace zengen::cpu {
 
 enum class Activation { ReLU, Sigmoid, Tanh, Softplus };
+
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 void activation(Activation kind, const Tensor& out, const Tensor& x);
 void leaky_relu(const Tensor& out, const Tensor& x, double slope);
@@ -29,4 +35,4 @@ void log_softmax(const Tensor& out, const Tensor& x, std::int64_t dim);
 /// out = grad - exp(y) * sum(grad along dim), y = log_softmax(x); out contiguous.
 void log_softmax_backward(const Tensor& out, const Tensor& grad, const Tensor& y, std::int64_t dim);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

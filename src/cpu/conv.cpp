@@ -12,12 +12,14 @@
 
 #include "cpu/gemm.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Compiled once per ISA level (src/cpu/isa.hpp): the AVX2 helpers exist in
+// the avx2 and avx512 builds.
+#if defined(__x86_64__) && defined(__AVX2__)
 #define ZENGEN_CONV_X86 1
 #include <immintrin.h>
 #endif
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 #if ZENGEN_CONV_X86
@@ -25,7 +27,7 @@ namespace {
 // and j + 1 of one output row), the two rows interleaved in registers.
 // Short runs (8-wide output rows) are most of a small layer's col2im, and
 // the compiler's loop spends them in its prologue and epilogue.
-__attribute__((target("avx2"))) void add_pairs8(float* __restrict d, const float* __restrict a,
+void add_pairs8(float* __restrict d, const float* __restrict a,
                                                  const float* __restrict b) {
   const __m256 va = _mm256_loadu_ps(a), vb = _mm256_loadu_ps(b);
   const __m256 lo = _mm256_unpacklo_ps(va, vb), hi = _mm256_unpackhi_ps(va, vb);  // a0 b0 a1 b1 | a4 b4 a5 b5
@@ -33,28 +35,21 @@ __attribute__((target("avx2"))) void add_pairs8(float* __restrict d, const float
   _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), _mm256_permute2f128_ps(lo, hi, 0x31)));
 }
 // The same for t < 4.
-__attribute__((target("avx2"))) void add_pairs4(float* __restrict d, const float* __restrict a,
+void add_pairs4(float* __restrict d, const float* __restrict a,
                                                  const float* __restrict b) {
   const __m128 va = _mm_loadu_ps(a), vb = _mm_loadu_ps(b);
   _mm_storeu_ps(d, _mm_add_ps(_mm_loadu_ps(d), _mm_unpacklo_ps(va, vb)));
   _mm_storeu_ps(d + 4, _mm_add_ps(_mm_loadu_ps(d + 4), _mm_unpackhi_ps(va, vb)));
 }
 
-bool vector_col2im() {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2;
-}
+constexpr bool vector_col2im() { return true; }
 #endif
 
 }  // namespace
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
-ConvTuning& conv_tuning() {
-  static ConvTuning tuning;
-  return tuning;
-}
 
 namespace {
 
@@ -559,7 +554,7 @@ ColumnSource column_source(const float* x, const ConvGeometry& g, Index n0, Inde
 // main cost). The last load is masked to s[24..30]: s[31] may lie past the
 // end of the input. Called only where the packed GEMM is AVX2 or AVX-512,
 // so the CPU has AVX2.
-__attribute__((target("avx2"))) void gather16_stride2(float* __restrict d, const float* __restrict s) {
+void gather16_stride2(float* __restrict d, const float* __restrict s) {
   const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
   const __m256 a = _mm256_loadu_ps(s), b = _mm256_loadu_ps(s + 8), c = _mm256_loadu_ps(s + 16);
   const __m256 e = _mm256_maskload_ps(s + 24, first7);
@@ -571,13 +566,13 @@ __attribute__((target("avx2"))) void gather16_stride2(float* __restrict d, const
 }
 
 // The same for 8 values and for 4 (the runs of 8- and 4-wide output rows).
-__attribute__((target("avx2"))) void gather8_stride2(float* __restrict d, const float* __restrict s) {
+void gather8_stride2(float* __restrict d, const float* __restrict s) {
   const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
   const __m256 a = _mm256_loadu_ps(s), b = _mm256_maskload_ps(s + 8, first7);
   const __m256 ab = _mm256_shuffle_ps(a, b, 0x88);
   _mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ab), 0xD8)));
 }
-__attribute__((target("avx2"))) void gather4_stride2(float* __restrict d, const float* __restrict s) {
+void gather4_stride2(float* __restrict d, const float* __restrict s) {
   const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
   const __m256 a = _mm256_maskload_ps(s, first7);
   const __m256 aa = _mm256_shuffle_ps(a, a, 0x88);  // [a0 a2 a0 a2 | a4 a6 a4 a6]
@@ -1106,4 +1101,4 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, cons
 
 }  // namespace reference
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -42,6 +42,7 @@
 #include <cstdint>
 
 #include "cpu/gemm.hpp"
+#include "cpu/isa.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::cpu {
@@ -68,17 +69,6 @@ struct ConvGeometry {
 };
 
 /// output [N, O, Ho, Wo] = conv(input, weight) + bias (bias [O] or undefined).
-void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                    const ConvGeometry& g);
-/// grad_input [N, C, H, W] = conv^T(grad_output, weight), plus bias[c] on
-/// channel c when bias ([C]) is defined (conv_transpose2d's bias).
-void conv2d_backward_data(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
-                          const Tensor& bias, const ConvGeometry& g);
-/// grad_weight [O, C, kh, kw] = sum_n,p grad_output[n, o, p] input[n, c, patch p shifted by (i, j)].
-void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
-                            const ConvGeometry& g);
-
-/// Knobs of the fast path (global; tests change them to reach every branch).
 struct ConvTuning {
   /// Bytes of one thread's column block (the im2col workspace of float64
   /// and of the Eigen path; float32 on the packed GEMM builds no column
@@ -95,6 +85,21 @@ struct ConvTuning {
 };
 ConvTuning& conv_tuning();
 
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
+
+void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const ConvGeometry& g);
+/// grad_input [N, C, H, W] = conv^T(grad_output, weight), plus bias[c] on
+/// channel c when bias ([C]) is defined (conv_transpose2d's bias).
+void conv2d_backward_data(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
+                          const Tensor& bias, const ConvGeometry& g);
+/// grad_weight [O, C, kh, kw] = sum_n,p grad_output[n, o, p] input[n, c, patch p shifted by (i, j)].
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
+                            const ConvGeometry& g);
+
+/// Knobs of the fast path (global; tests change them to reach every branch).
 namespace reference {
 /// The direct definitions, plain nested loops, one thread; same contracts.
 void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
@@ -105,4 +110,4 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, cons
                             const ConvGeometry& g);
 }  // namespace reference
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -3,7 +3,7 @@
 #include "cpu/loops.hpp"
 #include "zengen/ops/functors.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 namespace f = zengen::functors;
 
@@ -71,4 +71,4 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

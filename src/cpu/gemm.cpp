@@ -11,12 +11,18 @@
 #include <stdexcept>
 #include <utility>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// This file is compiled once per ISA level (src/cpu/isa.hpp): the AVX2
+// kernel exists in the avx2 and avx512 builds, the AVX-512 kernel in the
+// avx512 build; the run-time dispatch only runs a build the CPU supports.
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #define ZENGEN_GEMM_X86 1
 #include <immintrin.h>
 #endif
+#if ZENGEN_GEMM_X86 && defined(__AVX512F__)
+#define ZENGEN_GEMM_AVX512 1
+#endif
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 namespace {
 
@@ -62,7 +68,7 @@ PackBuffers& pack_buffers() {
 // + i] = row i [p]. Eight columns at a time are transposed in registers
 // (an 8 x 8 transpose with two empty rows), so a column costs two stores
 // instead of six scalar ones.
-__attribute__((target("avx2"))) void pack_six_rows(const float* src, Index ld, Index kc, float* __restrict dst) {
+void pack_six_rows(const float* src, Index ld, Index kc, float* __restrict dst) {
   Index p = 0;
   for (; p + 8 <= kc; p += 8, dst += 48) {
     const __m256 r0 = _mm256_loadu_ps(src + p), r1 = _mm256_loadu_ps(src + ld + p);
@@ -182,7 +188,7 @@ struct Avx2Kernel {
   // padding): a tile of fewer rows than MR writes straight into C, with
   // ROWS x 2 accumulators, instead of a full tile into a buffer.
   template <int ROWS>
-  __attribute__((target("avx2,fma"), noinline)) static void tile_n(Index kc, const float* __restrict a,
+  __attribute__((noinline)) static void tile_n(Index kc, const float* __restrict a,
                                                                  const float* __restrict b, float* c, Index ldc,
                                                                  float alpha, float beta) {
     // C's rows are far apart (often beyond L2): start fetching them now so
@@ -237,13 +243,14 @@ struct Avx2Kernel {
   }
 };
 
+#if ZENGEN_GEMM_AVX512
 struct Avx512Kernel {
   static constexpr int MR = 12, NR = 32;
   static constexpr bool kRowTiles = false;  // its edge tiles go through the buffer
   static void tile_rows(int, Index, const float*, const float*, float*, Index, float, float) {}
   static constexpr Index KC = 256, MC = 144, NC = 4096;
 
-  __attribute__((target("avx512f"))) static void tile(Index kc, const float* __restrict a,
+  static void tile(Index kc, const float* __restrict a,
                                                       const float* __restrict b, float* c, Index ldc,
                                                       float alpha, float beta) {
 #pragma GCC unroll 12
@@ -281,6 +288,7 @@ struct Avx512Kernel {
   }
 };
 
+#endif  // ZENGEN_GEMM_AVX512
 #endif  // ZENGEN_GEMM_X86
 
 // ---- the packed loops on one rectangle of C, on the calling thread ----
@@ -485,19 +493,18 @@ void gemm_eigen(const Problem& pr, int requested_threads) {
   if (requested_threads > 0) omp_set_num_threads(previous);
 }
 
-bool cpu_has_avx2_fma() {
+// The kernels this build holds (the dispatch runs it only on a CPU that has them).
+constexpr bool cpu_has_avx2_fma() {
 #if ZENGEN_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
+  return true;
 #else
   return false;
 #endif
 }
 
-bool cpu_has_avx512f() {
-#if ZENGEN_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
+constexpr bool cpu_has_avx512f() {
+#if ZENGEN_GEMM_AVX512
+  return true;
 #else
   return false;
 #endif
@@ -543,7 +550,9 @@ void sgemm(Index m, Index n, Index k, float alpha, ConstMatrixF a, ConstMatrixF 
   if (!gemm_kernel_available(kernel)) kernel = GemmKernel::Eigen;
   switch (kernel) {
 #if ZENGEN_GEMM_X86
+#if ZENGEN_GEMM_AVX512
     case GemmKernel::Avx512: gemm_packed<Avx512Kernel>(pr, options.threads); return;
+#endif
     case GemmKernel::Avx2: gemm_packed<Avx2Kernel>(pr, options.threads); return;
 #endif
     default: gemm_eigen(pr, options.threads); return;
@@ -556,16 +565,6 @@ void sgemm(Index m, Index n, Index k, float alpha, ConstMatrixF a, ConstMatrixF 
 // Layout: the k slices of KC one after another; slice pc (starting at depth
 // pc) holds all rows as MR-row panels, so rows [ic, ic + mc) of it start at
 // pc * rows_padded + ic * kc, where gemm_loops looks for them.
-
-struct PackedAccess {
-  static std::vector<float>& data(PackedMatrixA& a) { return a.data_; }
-  static const std::vector<float>& data(const PackedMatrixA& a) { return a.data_; }
-  static void set(PackedMatrixA& a, GemmKernel kernel, Index m, Index k) {
-    a.kernel_ = kernel;
-    a.m_ = m;
-    a.k_ = k;
-  }
-};
 
 GemmKernel gemm_packed_kernel(GemmKernel kernel) {
   if (kernel == GemmKernel::Auto) kernel = gemm_best_kernel();
@@ -615,7 +614,9 @@ template <typename PackB>
 void prepacked_dispatch(const PackedMatrixA& a, Index n, PackB&& pack_b, float beta, float* c, Index ldc) {
   switch (a.kernel()) {
     case GemmKernel::Avx2: return prepacked_product<Avx2Kernel>(a, n, pack_b, beta, c, ldc);
+#if ZENGEN_GEMM_AVX512
     case GemmKernel::Avx512: return prepacked_product<Avx512Kernel>(a, n, pack_b, beta, c, ldc);
+#endif
     default: throw std::logic_error("sgemm_prepacked: the matrix was not packed (no packed kernel on this CPU)");
   }
 }
@@ -625,7 +626,9 @@ void prepacked_dispatch(const PackedMatrixA& a, Index n, PackB&& pack_b, float b
 int gemm_panel_width(GemmKernel kernel) {
   switch (gemm_packed_kernel(kernel)) {
     case GemmKernel::Avx2: return Avx2Kernel::NR;
+#if ZENGEN_GEMM_AVX512
     case GemmKernel::Avx512: return Avx512Kernel::NR;
+#endif
     default: return 0;
   }
 }
@@ -635,7 +638,9 @@ void pack_matrix_a(PackedMatrixA& dst, Index m, Index k, ConstMatrixF a, GemmKer
   auto& data = PackedAccess::data(dst);
   switch (kernel) {
     case GemmKernel::Avx2: pack_whole_a<Avx2Kernel>(data, m, k, a, threads); break;
+#if ZENGEN_GEMM_AVX512
     case GemmKernel::Avx512: pack_whole_a<Avx512Kernel>(data, m, k, a, threads); break;
+#endif
     default: throw std::logic_error("pack_matrix_a: no packed GEMM kernel on this CPU (use sgemm)");
   }
   PackedAccess::set(dst, kernel, m, k);
@@ -653,8 +658,10 @@ void sgemm_prepacked(const PackedMatrixA& a, Index n, ConstMatrixF b, float beta
   prepacked_dispatch(
       a, n,
       [&](Index pc, Index kc, Index jc, Index nc, float* dst) {
-        if (wide) pack_b<Avx512Kernel::NR>(b, pc, jc, kc, nc, dst);
-        else pack_b<Avx2Kernel::NR>(b, pc, jc, kc, nc, dst);
+#if ZENGEN_GEMM_AVX512
+        if (wide) return pack_b<Avx512Kernel::NR>(b, pc, jc, kc, nc, dst);
+#endif
+        pack_b<Avx2Kernel::NR>(b, pc, jc, kc, nc, dst);
       },
       beta, c, ldc);
 }
@@ -672,7 +679,9 @@ void sgemm_panels(Index m, Index n, Index k, ConstMatrixF a, PanelPacker pack_b,
   auto panels = [&](Index pc, Index kc, Index jc, Index nc, float* dst) { pack_b(pc, kc, jc, nc, nr, dst); };
   switch (kernel) {
     case GemmKernel::Avx2: return gemm_serial<Avx2Kernel>(pr, panels);
+#if ZENGEN_GEMM_AVX512
     case GemmKernel::Avx512: return gemm_serial<Avx512Kernel>(pr, panels);
+#endif
     default: throw std::logic_error("sgemm_panels: no packed GEMM kernel on this CPU (use sgemm)");
   }
 }
@@ -695,4 +704,4 @@ void sgemm_panels(Index, Index, Index, ConstMatrixF, PanelPacker, float, float*,
 
 #endif
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -35,6 +35,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu/isa.hpp"
+
 namespace zengen::cpu {
 
 /// A read-only strided float matrix view: element (r, c) is at
@@ -47,11 +49,18 @@ struct ConstMatrixF {
 
 enum class GemmKernel { Auto, Avx2, Avx512, Eigen };
 
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 /// Whether `kernel` can run on this CPU (Auto and Eigen always can).
 bool gemm_kernel_available(GemmKernel kernel);
 /// The kernel Auto picks here: Avx512, else Avx2, else Eigen.
 GemmKernel gemm_best_kernel();
 std::string_view gemm_kernel_name(GemmKernel kernel);
+
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS
+
+namespace zengen::cpu {
 
 struct GemmOptions {
   /// Threads that may split the product: 0 = automatic (omp_get_max_threads()
@@ -61,12 +70,19 @@ struct GemmOptions {
   GemmKernel kernel = GemmKernel::Auto;
 };
 
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 /// C[m, n] = alpha * A[m, k] B[k, n] + beta * C, where C is row-major with
 /// leading dimension ldc (C[i, j] at c[i * ldc + j]). With beta == 0, C is
 /// only written (NaNs or garbage in it do not propagate). A and B may have
 /// any strides (transposed or strided views need no copy of their own).
 void sgemm(std::int64_t m, std::int64_t n, std::int64_t k, float alpha, ConstMatrixF a, ConstMatrixF b, float beta,
            float* c, std::int64_t ldc, GemmOptions options = {});
+
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS
+
+namespace zengen::cpu {
 
 // ---- for callers that reuse one operand or build the other themselves ----
 //
@@ -85,13 +101,26 @@ class PackedMatrixA {
   GemmKernel kernel() const { return kernel_; }
 
  private:
-  friend void pack_matrix_a(PackedMatrixA&, std::int64_t, std::int64_t, ConstMatrixF, GemmKernel, int);
   friend struct PackedAccess;
   GemmKernel kernel_ = GemmKernel::Eigen;
   std::int64_t m_ = 0, k_ = 0;
   std::vector<float> data_;
 };
 
+/// The packing code's access to a PackedMatrixA's fields.
+struct PackedAccess {
+  static std::vector<float>& data(PackedMatrixA& a) { return a.data_; }
+  static const std::vector<float>& data(const PackedMatrixA& a) { return a.data_; }
+  static void set(PackedMatrixA& a, GemmKernel kernel, std::int64_t m, std::int64_t k) {
+    a.kernel_ = kernel;
+    a.m_ = m;
+    a.k_ = k;
+  }
+};
+
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 /// The packed kernel `kernel` stands for here (Auto: the best one), or Eigen
 /// when this CPU has none: then pack_matrix_a and sgemm_prepacked cannot be
 /// used and the caller takes sgemm.
@@ -103,6 +132,10 @@ int gemm_panel_width(GemmKernel kernel);
 /// split over up to `threads` threads (one inside a parallel region).
 void pack_matrix_a(PackedMatrixA& dst, std::int64_t m, std::int64_t k, ConstMatrixF a, GemmKernel kernel,
                    int threads = 1);
+
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS
+
+namespace zengen::cpu {
 
 /// Fills rows [k0, k0 + kc) x columns [j0, j0 + nc) of B as panels `nr`
 /// columns wide, one after another: panel t holds, row by row, the nr values
@@ -122,6 +155,9 @@ class PanelPacker {
   void (*call_)(void*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, int, float*);
 };
 
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 /// C[m, n] = A B + beta C on the calling thread, with A packed by
 /// pack_matrix_a and B [a.depth(), n] given panel by panel by `pack_b`.
 void sgemm_prepacked(const PackedMatrixA& a, std::int64_t n, PanelPacker pack_b, float beta, float* c,
@@ -134,4 +170,5 @@ void sgemm_prepacked(const PackedMatrixA& a, std::int64_t n, ConstMatrixF b, flo
 void sgemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, ConstMatrixF a, PanelPacker pack_b, float beta,
                   float* c, std::int64_t ldc, GemmKernel kernel);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS
+

@@ -6,7 +6,7 @@
 
 #include "cpu/loops.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& idx) {
   const DimSplit s = split_at_dim(x.shape(), dim);
@@ -48,4 +48,4 @@ void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int6
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -4,12 +4,14 @@
 // indexed dim splits a tensor into [outer, size, inner].
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cstdint>
 #include <vector>
 
 #include "zengen/core/tensor.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// out [outer, n, inner] = x [outer, size, inner] at rows idx along `dim`
 /// (any dtype): one row copy per (outer, i), split across threads.
@@ -20,4 +22,4 @@ void index_select(const Tensor& out, const Tensor& x, std::int64_t dim, const st
 /// does not depend on the thread count.
 void index_add_(const Tensor& out, std::int64_t dim, const std::vector<std::int64_t>& idx, const Tensor& source);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

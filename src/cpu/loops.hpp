@@ -9,6 +9,8 @@
 // broadcast (stride 0) operands so the compiler vectorises it.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -19,7 +21,7 @@
 #include "zengen/core/shape.hpp"
 #include "zengen/core/tensor.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// Below this many elements a loop runs on one thread.
 inline constexpr std::int64_t kParallelGrain = 32768;
@@ -199,4 +201,4 @@ void map3(const Tensor& out, F f, const Tensor& a, const Tensor& b, const Tensor
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

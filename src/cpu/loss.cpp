@@ -30,7 +30,7 @@ double log1p(double) noexcept;
 }
 #endif
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 namespace f = zengen::functors;
@@ -364,4 +364,4 @@ void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_out, d
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -7,6 +7,8 @@
 // blocks combined in order, so results do not depend on the thread count.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cstdint>
 
 #include "zengen/core/tensor.hpp"
@@ -14,6 +16,10 @@
 namespace zengen::cpu {
 
 enum class PointwiseLoss { MSE, L1, BCE, BCEWithLogits };
+
+}  // namespace zengen::cpu
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// The weighted terms w * loss(input, target) of an element-wise loss.
 /// `target` and (when defined) `weight` have input's shape. When `out` is
@@ -51,4 +57,4 @@ double cross_entropy(const Tensor& out, const Tensor& lse, const Tensor& logits,
 void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_out, double scale, const Tensor& logits,
                             const Tensor& target, const Tensor& lse);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -9,7 +9,7 @@
 #include "cpu/copy.hpp"
 #include "cpu/gemm.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 namespace {
 
@@ -251,4 +251,4 @@ void matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
   dispatch_floating(out.dtype(), "matmul", [&]<typename T>() { eigen_matmul<T>(out, a, b); });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

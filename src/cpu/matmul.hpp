@@ -6,9 +6,11 @@
 // batch dim of size 1 (or missing) in an operand is reused for every batch.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include "zengen/core/tensor.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// The plain triple loop, kept as the reference the tests compare against.
 void matmul_reference(const Tensor& out, const Tensor& a, const Tensor& b);
@@ -18,4 +20,4 @@ void matmul_reference(const Tensor& out, const Tensor& a, const Tensor& b);
 /// allow.
 void matmul(const Tensor& out, const Tensor& a, const Tensor& b);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

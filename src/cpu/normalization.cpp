@@ -10,7 +10,7 @@
 #include "cpu/loops.hpp"
 #include "zengen/ops/functors.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 struct Layout {
@@ -362,4 +362,4 @@ void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const 
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -6,12 +6,14 @@
 // count; the channels are split across threads.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cstdint>
 #include <optional>
 
 #include "zengen/core/tensor.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// The per-channel statistics and the normalised output: mean [C] and
 /// var [C] (biased) of x over N and S, invstd [C] = 1 / sqrt(var + eps), and
@@ -36,4 +38,4 @@ void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const 
                          const Tensor& mean, const Tensor& invstd,
                          std::optional<double> leaky_slope = std::nullopt);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

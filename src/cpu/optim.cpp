@@ -9,7 +9,7 @@
 
 #include "cpu/loops.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 namespace f = zengen::optim::functors;
@@ -178,4 +178,4 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
 
 }  // namespace reference
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

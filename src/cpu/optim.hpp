@@ -5,10 +5,12 @@
 // contiguous. The per-element math is in include/zengen/optim/functors.hpp.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include "zengen/core/tensor.hpp"
 #include "zengen/optim/functors.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// p (and momentum_buffer, when defined) updated in place from grad.
 /// `first`: the parameter's first step (the buffer is set to d).
@@ -37,4 +39,4 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& max_exp_avg_sq, const optim::functors::AdamScalars& scalars);
 }  // namespace reference
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -5,7 +5,7 @@
 #include "cpu/loops.hpp"
 #include "zengen/core/generator.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 // Float32 uses one 32-bit word per element (4 per block); float64 and the
@@ -67,4 +67,4 @@ void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

@@ -3,11 +3,13 @@
 // CUDA samplers reproduce the same numbers.
 #pragma once
 
+#include "cpu/isa.hpp"
+
 #include <cstdint>
 
 #include "zengen/core/tensor.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
 /// Counter blocks one uniform / normal / bernoulli call over n elements of
 /// dtype t uses.
@@ -25,4 +27,4 @@ void fill_bernoulli(const Tensor& out, const Tensor& p, std::uint64_t seed, std:
 /// out[i] = uniform(i) < p ? 1 : 0 (p in out's dtype).
 void fill_bernoulli(const Tensor& out, double p, std::uint64_t seed, std::uint64_t block);
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

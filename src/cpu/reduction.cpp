@@ -5,7 +5,7 @@
 #include "cpu/copy.hpp"
 #include "cpu/loops.hpp"
 
-namespace zengen::cpu {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {
 
 // x viewed as [M, R] with one stride per axis: kept dims (in order) form
@@ -169,4 +169,4 @@ void max(const Tensor& values, const Tensor& indices, const Tensor& x, std::int6
   });
 }
 
-}  // namespace zengen::cpu
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS

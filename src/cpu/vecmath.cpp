@@ -8,12 +8,14 @@
 #include "zengen/ops/functors.hpp"
 #include "zengen/ops/loss_functors.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Compiled once per ISA level (src/cpu/isa.hpp): the vector code exists in
+// the avx2 and avx512 builds.
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #define ZENGEN_VECMATH_X86 1
 #include <immintrin.h>
 #endif
 
-namespace zengen::cpu::vecmath {
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS::vecmath {
 
 namespace {
 
@@ -25,11 +27,10 @@ void scalar_map(const float* x, float* y, std::int64_t n, F f) {
 
 #if ZENGEN_VECMATH_X86
 
-#define ZENGEN_AVX2 __attribute__((target("avx2,fma")))
 
-ZENGEN_AVX2 inline __m256 splat(float v) { return _mm256_set1_ps(v); }
+inline __m256 splat(float v) { return _mm256_set1_ps(v); }
 
-ZENGEN_AVX2 inline __m256 exp8(__m256 x) {
+inline __m256 exp8(__m256 x) {
   // Past these, expf is inf (above 88.73) or rounds to 0 (below -103.98);
   // clamping keeps n in the range the two-step scale can express.
   const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, splat(-105.0f)), splat(89.0f));
@@ -56,7 +57,7 @@ ZENGEN_AVX2 inline __m256 exp8(__m256 x) {
 
 // log for finite x > 0; x = 0 gives about -104 (below every floor the
 // losses use) and other specials are log8's business.
-ZENGEN_AVX2 inline __m256 log8_core(__m256 x) {
+inline __m256 log8_core(__m256 x) {
   // Subnormal inputs: scale into the normal range, remember 23 in e.
   const __m256 tiny = _mm256_cmp_ps(x, splat(1.17549435e-38f), _CMP_LT_OQ);
   const __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, splat(8388608.0f)), tiny);
@@ -89,7 +90,7 @@ ZENGEN_AVX2 inline __m256 log8_core(__m256 x) {
   return _mm256_fmadd_ps(e, splat(0.693359375f), r);
 }
 
-ZENGEN_AVX2 inline __m256 log8(__m256 x) {
+inline __m256 log8(__m256 x) {
   __m256 r = log8_core(x);
   // Specials: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, NaN stays.
   const __m256 inf = splat(INFINITY);
@@ -99,15 +100,15 @@ ZENGEN_AVX2 inline __m256 log8(__m256 x) {
   return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
-ZENGEN_AVX2 inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
+inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
 
-ZENGEN_AVX2 inline __m256 sigmoid8(__m256 x) {
+inline __m256 sigmoid8(__m256 x) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs8(x)));
   const __m256 numerator = _mm256_blendv_ps(e, splat(1.0f), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
   return _mm256_div_ps(numerator, _mm256_add_ps(splat(1.0f), e));
 }
 
-ZENGEN_AVX2 inline __m256 tanh8(__m256 x) {
+inline __m256 tanh8(__m256 x) {
   const __m256 ax = abs8(x);
   // Small |x|: x + x z P(z), z = x^2 (Cephes' tanhf), no cancellation.
   const __m256 z = _mm256_mul_ps(x, x);
@@ -126,13 +127,13 @@ ZENGEN_AVX2 inline __m256 tanh8(__m256 x) {
 
 // log1p(u) for u >= 0 from log: with w = 1 + u (rounded), log(w) misses
 // the rounding error (w - 1) - u, which is corrected to first order.
-ZENGEN_AVX2 inline __m256 log1p8(__m256 u) {
+inline __m256 log1p8(__m256 u) {
   const __m256 w = _mm256_add_ps(splat(1.0f), u);
   const __m256 error = _mm256_sub_ps(_mm256_sub_ps(w, splat(1.0f)), u);
   return _mm256_sub_ps(log8(w), _mm256_div_ps(error, w));
 }
 
-ZENGEN_AVX2 inline __m256 softplus8(__m256 x) {
+inline __m256 softplus8(__m256 x) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs8(x)));
   const __m256 positive = _mm256_max_ps(x, _mm256_setzero_ps());
   const __m256 y = _mm256_add_ps(positive, log1p8(e));
@@ -142,7 +143,7 @@ ZENGEN_AVX2 inline __m256 softplus8(__m256 x) {
 // y = f8(x) over n floats: whole vectors, then the tail through a padded
 // buffer (so the vector code never reads or writes past the arrays).
 #define ZENGEN_VECMATH_LOOP(NAME, F8)                                            \
-  ZENGEN_AVX2 void NAME(const float* x, float* y, std::int64_t n) {              \
+  void NAME(const float* x, float* y, std::int64_t n) {              \
     std::int64_t i = 0;                                                          \
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F8(_mm256_loadu_ps(x + i))); \
     if (i < n) {                                                                 \
@@ -167,7 +168,7 @@ ZENGEN_VECMATH_LOOP(softplus_avx2, softplus8)
 // BCE's terms, eight at a time: -(t log p + (1 - t) log(1 - p)), each log
 // floored at -100 (max(NaN, floor) is the floor, as in the scalar
 // clamped_log).
-ZENGEN_AVX2 inline __m256 bce8(__m256 p, __m256 t) {
+inline __m256 bce8(__m256 p, __m256 t) {
   const __m256 floor = splat(static_cast<float>(functors::BCELoss::kLogFloor));
   const __m256 log_p = _mm256_max_ps(log8_core(p), floor);
   const __m256 log_q = _mm256_max_ps(log8_core(_mm256_sub_ps(splat(1.0f), p)), floor);
@@ -179,7 +180,7 @@ ZENGEN_AVX2 inline __m256 bce8(__m256 p, __m256 t) {
 // vector, so the additions do not form one long dependency chain); the
 // range of p is checked in the same pass. The tail (n mod 8) goes through
 // the scalar functor.
-ZENGEN_AVX2 double bce_sum_avx2(const float* p, const float* t, std::int64_t n, bool* out_of_range) {
+double bce_sum_avx2(const float* p, const float* t, std::int64_t n, bool* out_of_range) {
   __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
   __m256 bad = _mm256_setzero_ps();
   std::int64_t i = 0;
@@ -204,14 +205,11 @@ ZENGEN_AVX2 double bce_sum_avx2(const float* p, const float* t, std::int64_t n, 
   return sum;
 }
 
-bool has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
+constexpr bool has_avx2_fma() { return true; }
 
 #else
 
-bool has_avx2_fma() { return false; }
+constexpr bool has_avx2_fma() { return false; }
 
 #endif  // ZENGEN_VECMATH_X86
 
@@ -269,4 +267,4 @@ double bce_sum(const float* p, const float* t, std::int64_t n, bool* out_of_rang
 }
 #undef ZENGEN_VECMATH_DISPATCH
 
-}  // namespace zengen::cpu::vecmath
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS::vecmath

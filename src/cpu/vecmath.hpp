@@ -27,7 +27,9 @@
 
 #include <cstdint>
 
-namespace zengen::cpu::vecmath {
+#include "cpu/isa.hpp"
+
+namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS::vecmath {
 
 /// Whether the vector code runs here (AVX2 + FMA); else the scalar fallback.
 bool vectorised();
@@ -45,4 +47,4 @@ void softplus(const float* x, float* y, std::int64_t n);
 /// some p[i] is outside [0, 1] or NaN. One thread.
 double bce_sum(const float* p, const float* t, std::int64_t n, bool* out_of_range);
 
-}  // namespace zengen::cpu::vecmath
+}  // namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS::vecmath

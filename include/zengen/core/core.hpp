@@ -2,6 +2,7 @@
 #pragma once
 
 #include "zengen/core/allocator.hpp"
+#include "zengen/core/cpu_isa.hpp"
 #include "zengen/core/determinism.hpp"
 #include "zengen/core/device.hpp"
 #include "zengen/core/dtype.hpp"

@@ -1,0 +1,24 @@
+// Internal: the namespace of one ISA level's kernels.
+//
+// Every file of src/cpu/ is compiled once per ISA level (CMakeLists.txt:
+// baseline = x86-64-v2, avx2 = x86-64-v3, avx512 = x86-64-v4), each time
+// with ZENGEN_CPU_ISA_NS naming that level, so its functions live in
+// zengen::cpu::baseline, zengen::cpu::avx2 or zengen::cpu::avx512. The
+// namespace is inline: inside a kernel file `cpu::sgemm` is the same
+// level's sgemm, called directly.
+//
+// Everywhere else ZENGEN_CPU_ISA_NS is `dispatch`: zengen::cpu::dispatch
+// holds one forwarding function per kernel (src/cpu/dispatch/dispatch.cpp),
+// which calls the kernel of the level chosen once at start-up
+// (zengen::cpu_isa(), from cpuid and ZENGEN_CPU_ISA). Types (enums,
+// geometries, options) stay in zengen::cpu, shared by every level.
+//
+// The per-level namespace also keeps each level's inline and template code
+// apart from the others' (no two levels define a symbol of the same name),
+// so the linker cannot pick an AVX-512 copy of a kernel helper for the
+// baseline code. tests/isa_audit.sh checks the linked library for it.
+#pragma once
+
+#ifndef ZENGEN_CPU_ISA_NS
+#define ZENGEN_CPU_ISA_NS dispatch
+#endif
