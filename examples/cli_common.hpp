@@ -47,11 +47,13 @@ inline constexpr const char* kDeviceHelp =
 /// Checks that `device` can be used: a CUDA device of this build and machine.
 inline void check_device(const zengen::Device& device) {
   if (device.is_cpu()) return;
+  // Asking loads the CUDA backend module; the reason says why it did not load.
   if (!zengen::Device::cuda_built())
-    throw zengen::DeviceError("--device " + device.str() + ": this build of zengen has no CUDA backend");
-  if (device.index >= zengen::Device::cuda_device_count())
-    throw zengen::DeviceError("--device " + device.str() + ": " + std::to_string(zengen::Device::cuda_device_count()) +
-                              " CUDA device(s) present");
+    throw zengen::DeviceError("--device " + device.str() + ": " + zengen::Device::cuda_unavailable_reason());
+  const int count = zengen::Device::cuda_device_count();
+  if (device.index >= count)
+    throw zengen::DeviceError("--device " + device.str() + ": " + std::to_string(count) + " CUDA device(s) present" +
+                              (count == 0 ? " (" + zengen::Device::cuda_unavailable_reason() + ")" : std::string()));
 }
 
 /// body()'s exit status; a zengen error is printed as "program: message"

@@ -151,11 +151,11 @@ Tensor Tensor::contiguous() const { return zengen::contiguous(*this); }
 Tensor Tensor::to(Device target) const {
   if (target == device()) return *this;
   if (target.is_cuda()) {
+    // The first CUDA request of a program loads the CUDA backend module.
     const int count = Device::cuda_device_count();
-    ZENGEN_CHECK(Device::cuda_built(), DeviceError, "to(", target,
-                 "): this build of zengen has no CUDA backend (configure with ZENGEN_WITH_CUDA=ON)");
+    ZENGEN_CHECK(Device::cuda_built(), DeviceError, "to(", target, "): ", Device::cuda_unavailable_reason());
     ZENGEN_CHECK(target.index >= 0 && target.index < count, DeviceError, "to(", target, "): ",
-                 count == 0 ? std::string("no CUDA device is present")
+                 count == 0 ? detail::concat("no CUDA device is present (", Device::cuda_unavailable_reason(), ")")
                             : detail::concat("only ", count, " CUDA device(s) are present"));
   }
   Tensor out = copy_to(*this, dtype(), target);

@@ -8,9 +8,8 @@
 #include "zengen/ops/reduction.hpp"
 #include "zengen/ops/view.hpp"
 
-#ifdef ZENGEN_WITH_CUDA
-#include "conv.hpp"  // cuda/conv.hpp: the CUDA launchers, plain C++ declarations
-#endif
+#include "backend.hpp"  // cuda/backend.hpp: the CUDA module's launchers, plain C++
+#include "core/cuda_module.hpp"
 
 namespace zengen {
 
@@ -114,7 +113,6 @@ cpu::ConvGeometry conv_geometry(const Shape& image, const Shape& output, const S
 // restricted output (conv_transpose2d with output_padding >= stride): those
 // calls stay with zengen's kernels.
 
-#ifdef ZENGEN_WITH_CUDA
 cuda::ConvShape cuda_shape(const cpu::ConvGeometry& g) {
   const std::int64_t fields[] = {g.batch, g.in_channels, g.in_h, g.in_w, g.out_channels, g.kernel_h, g.kernel_w,
                                  g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h,
@@ -142,55 +140,42 @@ cuda::ConvShape cuda_shape(const cpu::ConvGeometry& g) {
   return s;
 }
 
+/// The CUDA module's launchers (loaded: a CUDA tensor exists).
+const cuda::Backend& gpu() { return cuda_module::get("conv (cuda)"); }
+
 cuda::ConvKernel cuda_kernel(const cuda::ConvShape& s) {
-  const cuda::ConvKernel k = cuda::conv_kernel_from_env();
-  if (cuda::cudnn_supports(s)) return k;
+  const cuda::ConvKernel k = gpu().conv_kernel_from_env();
+  if (gpu().cudnn_supports(s)) return k;
   if (k == cuda::ConvKernel::Cudnn) return cuda::ConvKernel::Simt;
   if (k == cuda::ConvKernel::CudnnTensorCore) return cuda::ConvKernel::TensorCore;
   return k;
 }
 
 const float* data_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-#else
-[[noreturn]] void no_cuda_kernels(const char* op) {
-  throw DeviceError(detail::concat(op, ": this build of zengen has no CUDA backend"));
-}
-#endif
 
 void run_forward(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& b, const cpu::ConvGeometry& g) {
   if (out.device().is_cpu()) return cpu::conv2d_forward(out, x, w, b, g);
-#ifdef ZENGEN_WITH_CUDA
-  cuda::conv_set_device(out.device().index);
+  gpu().conv_set_device(out.device().index);
   const cuda::ConvShape s = cuda_shape(g);
-  cuda::conv2d_forward(s, out.data<float>(), x.data<float>(), w.data<float>(), data_or_null(b), cuda_kernel(s));
-#else
-  no_cuda_kernels("conv2d");
-#endif
+  gpu().conv2d_forward(s, out.data<float>(), x.data<float>(), w.data<float>(), data_or_null(b), cuda_kernel(s),
+                       nullptr);
 }
 
 void run_backward_data(const Tensor& out, const Tensor& gy, const Tensor& w, const Tensor& b,
                        const cpu::ConvGeometry& g) {
   if (out.device().is_cpu()) return cpu::conv2d_backward_data(out, gy, w, b, g);
-#ifdef ZENGEN_WITH_CUDA
-  cuda::conv_set_device(out.device().index);
+  gpu().conv_set_device(out.device().index);
   const cuda::ConvShape s = cuda_shape(g);
-  cuda::conv2d_backward_data(s, out.data<float>(), gy.data<float>(), w.data<float>(), data_or_null(b),
+  gpu().conv2d_backward_data(s, out.data<float>(), gy.data<float>(), w.data<float>(), data_or_null(b),
                              cuda_kernel(s), nullptr, deterministic());
-#else
-  no_cuda_kernels("conv_transpose2d");
-#endif
 }
 
 void run_backward_weight(const Tensor& out, const Tensor& x, const Tensor& gy, const cpu::ConvGeometry& g) {
   if (out.device().is_cpu()) return cpu::conv2d_backward_weight(out, x, gy, g);
-#ifdef ZENGEN_WITH_CUDA
-  cuda::conv_set_device(out.device().index);
+  gpu().conv_set_device(out.device().index);
   const cuda::ConvShape s = cuda_shape(g);
-  cuda::conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s), nullptr,
+  gpu().conv2d_backward_weight(s, out.data<float>(), x.data<float>(), gy.data<float>(), cuda_kernel(s), nullptr,
                                deterministic());
-#else
-  no_cuda_kernels("conv2d_weight_grad");
-#endif
 }
 
 // Gradient of a bias added per channel: g summed over N, H, W. On a CUDA
@@ -198,7 +183,6 @@ void run_backward_weight(const Tensor& out, const Tensor& x, const Tensor& gy, c
 // back over N, H, W).
 Tensor channel_sum(const Tensor& g) {
   if (g.device().is_cpu()) return g.sum({2, 3}).sum({0});
-#ifdef ZENGEN_WITH_CUDA
   const Tensor gc = plain(g);
   const Shape& gs = g.shape();
   Tensor out = empty_as(g, {gs[1]});
@@ -206,15 +190,12 @@ Tensor channel_sum(const Tensor& g) {
   ZENGEN_CHECK(gs[0] <= std::numeric_limits<int>::max() && gs[1] <= std::numeric_limits<int>::max() &&
                    plane <= std::numeric_limits<int>::max(),
                ShapeError, "conv bias gradient (cuda): grad_output ", gs, " is too large for int32 sizes");
-  cuda::conv_set_device(g.device().index);
-  cuda::conv_bias_grad(out.data<float>(), gc.data<float>(), static_cast<int>(gs[0]), static_cast<int>(gs[1]),
-                       static_cast<int>(plane));
+  gpu().conv_set_device(g.device().index);
+  gpu().conv_bias_grad(out.data<float>(), gc.data<float>(), static_cast<int>(gs[0]), static_cast<int>(gs[1]),
+                       static_cast<int>(plane), nullptr);
   return record("conv_bias_grad", out, {&g}, [gs](const Tensor& G) {
     return Grads{expand(reshape(G, {1, gs[1], 1, 1}), gs)};
   });
-#else
-  no_cuda_kernels("conv bias gradient");
-#endif
 }
 
 Tensor conv2d_restricted(const Tensor& input, const Tensor& weight, Index out_h, Index out_w,

@@ -3,12 +3,12 @@
 // Each function has the signature of its CPU kernel (src/cpu/*.hpp): with
 // the output on the CPU it calls that kernel; with the output on a CUDA
 // device it turns the tensors into cuda::TensorRef (pointer, dtype, device,
-// sizes, strides) and calls the CUDA launcher of cuda/<family>.hpp, which
-// validates them and launches on the device's stream. Operands on another
-// device than the output are a DeviceError naming the op. Built without
-// CUDA, the CUDA branch throws DeviceError (no CUDA tensor can exist then).
-// src/ops/kernels.cpp is the only file of the CPU library that includes the
-// CUDA launcher headers.
+// sizes, strides) and calls the CUDA launcher of cuda/<family>.hpp through
+// the CUDA module's table (cuda/backend.hpp, loaded by src/core/cuda_module),
+// which validates them and launches on the device's stream. Operands on
+// another device than the output are a DeviceError naming the op. Without
+// the module no CUDA tensor can exist. src/ops/kernels.cpp and
+// src/ops/conv.cpp are the only ops files that use the launchers' table.
 #pragma once
 
 #include <cstdint>

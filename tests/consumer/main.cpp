@@ -3,16 +3,55 @@
 // (find_package) or through add_subdirectory.
 //
 // f(x) = sum(x * x + x)  =>  df/dx = 2x + 1
+//
+// A CPU-only program carries no CUDA: right after a tiny CPU op no CUDA
+// library is mapped (the CUDA backend is a module loaded on the first CUDA
+// request) and the resident memory is under 30 MiB. (run.cmake checks its
+// NEEDED entries.)
 #include <zengen/zengen.hpp>
 
 #include <cmath>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <string>
 #include <vector>
+
+namespace {
+/// VmRSS of this process in KiB.
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+/// The first mapped file that is a CUDA library or zengen's CUDA module ("" if none).
+std::string cuda_library_mapped() {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);)
+    for (const char* name : {"libcudart", "libcublas", "libcudnn", "libcuda.so", "libzengen_cuda"})
+      if (line.find(name) != std::string::npos) return line.substr(line.find('/'));
+  return "";
+}
+}  // namespace
 
 int main() {
   namespace zg = zengen;
   try {
+    const float two = (zg::ones({2}) * 1.0).sum().item<float>();  // a tiny CPU op first
+    const long rss = rss_kib();
+    const std::string cuda = cuda_library_mapped();
+    std::cout << "after a tiny CPU op (" << two << "): VmRSS " << rss << " KiB, CUDA libraries mapped: "
+              << (cuda.empty() ? "none" : cuda) << "\n";
+    if (!cuda.empty()) {
+      std::cerr << "a CPU-only program mapped " << cuda << "\n";
+      return 1;
+    }
+    if (rss < 0 || rss >= 30 * 1024) {
+      std::cerr << "resident memory after start is " << rss << " KiB, not under 30 MiB\n";
+      return 1;
+    }
+
     auto x = zg::tensor({1.0, 2.0, 3.0}, {.dtype = zg::DType::Float64});
     x.requires_grad_();
     auto f = (x * x + x).sum();

@@ -68,10 +68,20 @@ if(MODE STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
   run_step("install zengen into ${prefix}"
     "${CMAKE_COMMAND}" --install "${ZENGEN_BINARY_DIR}" --prefix "${prefix}" --config "${CONFIG}")
-  # (b) configure the consumer against it, and only it
+  # The exported targets name no file of this machine outside the prefix
+  # (no CUDA toolkit, cuDNN or cudart path) and need no CUDA package.
+  file(GLOB_RECURSE cmake_files "${prefix}/*/cmake/zengen/*.cmake")
+  foreach(f IN LISTS cmake_files)
+    file(READ "${f}" text)
+    if(text MATCHES "(/usr/local[^\n]*|[^\n]*(CUDAToolkit|CUDA::|libcud)[^\n]*)")
+      message(FATAL_ERROR "consumer.find_package: ${f} names CUDA or a machine path:\n${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  # (b) configure the consumer against it, and only it; CUDA cannot be found
+  # (a consumer needs no CUDA toolkit).
   run_step("configure"
     "${CMAKE_COMMAND}" -S "${ZENGEN_SOURCE_DIR}/tests/consumer" -B "${build_dir}" ${common_args}
-    "-DCMAKE_PREFIX_PATH=${prefix}")
+    "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON)
   file(STRINGS "${build_dir}/CMakeCache.txt" zengen_dir REGEX "^zengen_DIR:")
   string(REGEX REPLACE "^zengen_DIR:[A-Z]+=" "" zengen_dir "${zengen_dir}")
   cmake_path(IS_PREFIX prefix "${zengen_dir}" NORMALIZE from_prefix)
@@ -116,6 +126,28 @@ endif()
 set(exe "${build_dir}/consumer")
 if(NOT EXISTS "${exe}")
   set(exe "${build_dir}/${CONFIG}/consumer")  # multi-config generators
+endif()
+# A CPU-only consumer carries no CUDA: neither it nor a shared libzengen it
+# links names a CUDA library (or zengen's CUDA module) among its NEEDED
+# entries. main.cpp checks what is mapped at run time and the memory.
+find_program(READELF readelf)
+if(READELF)
+  set(binaries "${exe}")
+  if(MODE STREQUAL "find_package")
+    file(GLOB shared_zengen "${prefix}/*/libzengen.so")
+    list(APPEND binaries ${shared_zengen})
+  endif()
+  foreach(binary IN LISTS binaries)
+    run_step("readelf -d ${binary}" "${READELF}" -d "${binary}")
+    string(REGEX MATCHALL "\\(NEEDED\\)[^\n]*\\[[^]]*\\]" needed "${STEP_OUTPUT}")
+    string(REGEX REPLACE "\\(NEEDED\\)[^[]*" "" needed "${needed}")
+    message(STATUS "consumer.${MODE}: NEEDED of ${binary}: ${needed}")
+    if(needed MATCHES "cudart|cublas|cudnn|libcuda|zengen_cuda")
+      message(FATAL_ERROR "consumer.${MODE}: ${binary} needs CUDA: ${needed}")
+    endif()
+  endforeach()
+else()
+  message(STATUS "consumer.${MODE}: no readelf: NEEDED entries not checked")
 endif()
 run_step("run" "${exe}")
 message(STATUS "consumer.${MODE}: ok\n${STEP_OUTPUT}")

@@ -1,9 +1,11 @@
 // The host side of the CUDA backend, checked on the CPU without a GPU: the
 // element-wise geometry (broadcast + coalesced dims), the launchers' input
-// validation, and (when the backend is built) that each launcher rejects bad
-// input with a clear error before touching the device.
+// validation, and (when the backend is built) that each launcher, called
+// through the CUDA module's table as libzengen calls it, rejects bad input
+// with a clear error before touching the device.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 
 #include "geometry.hpp"  // cuda/: plain C++
@@ -11,20 +13,10 @@
 #include "zengen/core/device.hpp"
 #include "zengen/zengen.hpp"
 
-#ifdef ZENGEN_WITH_CUDA
 #include <cstdlib>
 
-#include "conv.hpp"
-#include "elementwise.hpp"
-#include "index.hpp"
-#include "loss.hpp"
-#include "matmul.hpp"
-#include "normalization.hpp"
-#include "optim.hpp"
-#include "random.hpp"
-#include "reduction.hpp"
-#include "softmax.hpp"
-#endif
+#include "backend.hpp"           // cuda/: the module's table
+#include "core/cuda_module.hpp"  // src/: its loader
 
 namespace zc = zengen::cuda;
 using zengen::DType;
@@ -46,6 +38,16 @@ std::string message_of(F&& f) {
     return e.what();
   }
   return "(no error)";
+}
+/// The CUDA module's table: required to load when this build has CUDA
+/// (the module is built beside libzengen), else nullptr.
+const zc::Backend* module_or_skip() {
+  const zc::Backend* b = zengen::cuda_module::find();
+#ifdef ZENGEN_WITH_CUDA
+  INFO("the CUDA module: " << zengen::cuda_module::load_error());
+  REQUIRE(b != nullptr);
+#endif
+  return b;
 }
 }  // namespace
 
@@ -151,112 +153,119 @@ TEST_CASE("cuda validation: shapes, dtypes, devices and layouts are named in the
   CHECK_THROWS_AS(zc::validate::operand("copy", "input", deep), zengen::ShapeError);
 }
 
-#ifdef ZENGEN_WITH_CUDA
 TEST_CASE("cuda launchers reject bad input before touching the device", "[cuda][host]") {
+  const zc::Backend* module = module_or_skip();
+  if (module == nullptr) return;  // a build without CUDA
+  const zc::Backend& gpu = *module;
   const auto out = ref({4, 3}), a = ref({4, 3}), wrong = ref({4, 2});
-  CHECK_THROWS_AS(zc::binary(zc::BinaryOp::Add, out, a, wrong), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.binary(zc::BinaryOp::Add, out, a, wrong), zengen::ShapeError);
   const auto d = ref({4, 3}, DType::Float64);
-  CHECK_THROWS_AS(zc::binary(zc::BinaryOp::Mul, out, a, d), zengen::DTypeError);
+  CHECK_THROWS_AS(gpu.binary(zc::BinaryOp::Mul, out, a, d), zengen::DTypeError);
   const auto mask = ref({4, 3}, DType::Float32);
-  CHECK_THROWS_AS(zc::where(out, mask, a, a), zengen::DTypeError);  // the condition must be Bool
+  CHECK_THROWS_AS(gpu.where(out, mask, a, a), zengen::DTypeError);  // the condition must be Bool
   const auto bool_out = ref({4, 3}, DType::Bool);
-  CHECK_THROWS_AS(zc::compare(zc::CompareOp::Lt, bool_out, a, d), zengen::DTypeError);
+  CHECK_THROWS_AS(gpu.compare(zc::CompareOp::Lt, bool_out, a, d), zengen::DTypeError);
 
   // matmul: inner dims must agree, the output must fit.
   const auto m1 = ref({2, 3}), m2 = ref({4, 5}), mo = ref({2, 5});
-  std::string m = message_of([&] { zc::matmul(mo, m1, m2); });
+  std::string m = message_of([&] { gpu.matmul(mo, m1, m2); });
   CHECK(m.find("cuda matmul") != std::string::npos);
   CHECK(m.find("[2, 3]") != std::string::npos);
 
   // sum: the output must hold one value per kept position.
   const bool reduce[] = {true, false};
   const auto sum_out = ref({5});
-  CHECK_THROWS_AS(zc::sum(sum_out, a, reduce), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.sum(sum_out, a, reduce), zengen::ShapeError);
 
   // losses: target shape, reduced output size.
   const zc::TensorRef none;
-  m = message_of([&] { zc::pointwise_loss(zc::PointwiseLoss::MSE, ref({}), a, wrong, none, true, 1.0); });
+  m = message_of([&] { gpu.pointwise_loss(zc::PointwiseLoss::MSE, ref({}), a, wrong, none, true, 1.0); });
   CHECK(m.find("mse_loss") != std::string::npos);
   CHECK(m.find("target") != std::string::npos);
-  CHECK_THROWS_AS(zc::pointwise_loss(zc::PointwiseLoss::BCE, ref({2}), a, a, none, true, 1.0), zengen::ShapeError);
-  CHECK_THROWS_AS(zc::gaussian_kl(ref({5}), a, a, false, 1.0), zengen::ShapeError);  // 4 rows, not 5
+  CHECK_THROWS_AS(gpu.pointwise_loss(zc::PointwiseLoss::BCE, ref({2}), a, a, none, true, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.gaussian_kl(ref({5}), a, a, false, 1.0), zengen::ShapeError);  // 4 rows, not 5
 
   // optimizers: state must match the parameter.
   const zengen::optim::functors::AdamScalars s;
-  CHECK_THROWS_AS(zc::adam_update(a, a, a, wrong, none, s), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.adam_update(a, a, a, wrong, none, s), zengen::ShapeError);
 
   // batch_norm: per-channel operands of C values, the input's dtype, eps > 0.
   const auto channels = ref({3}), x = ref({4, 3, 5}), y = ref({4, 3, 5});
-  m = message_of([&] { zc::batch_norm_forward(y, channels, channels, ref({2}), x, none, none, 1e-5); });
+  const std::optional<double> plain;  // no fused activation
+  m = message_of([&] { gpu.batch_norm_forward(y, channels, channels, ref({2}), x, none, none, 1e-5, plain); });
   CHECK(m.find("batch_norm") != std::string::npos);
   CHECK(m.find("invstd") != std::string::npos);
   CHECK(m.find("3 channels") != std::string::npos);
-  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, ref({3}, DType::Float64), none, 1e-5),
-                  zengen::DTypeError);
-  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, none, none, 0.0), zengen::ValueError);
-  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, ref({4}), none, none, 1e-5),
+  CHECK_THROWS_AS(
+      gpu.batch_norm_forward(y, channels, channels, channels, x, ref({3}, DType::Float64), none, 1e-5, plain),
+      zengen::DTypeError);
+  CHECK_THROWS_AS(gpu.batch_norm_forward(y, channels, channels, channels, x, none, none, 0.0, plain),
+                  zengen::ValueError);
+  CHECK_THROWS_AS(gpu.batch_norm_forward(y, channels, channels, channels, ref({4}), none, none, 1e-5, plain),
                   zengen::ShapeError);  // [N] has no channels
-  CHECK_THROWS_AS(zc::batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, none, channels, channels),
-                  zengen::ShapeError);  // grad_input must have the input's shape
-  CHECK_THROWS_AS(zc::batch_norm_forward(y, channels, channels, channels, x, none, none, 1e-5, -0.2),
+  CHECK_THROWS_AS(
+      gpu.batch_norm_backward(ref({4, 3, 4}), none, none, y, x, none, none, channels, channels, plain),
+      zengen::ShapeError);  // grad_input must have the input's shape
+  CHECK_THROWS_AS(gpu.batch_norm_forward(y, channels, channels, channels, x, none, none, 1e-5, -0.2),
                   zengen::ValueError);  // a fused leaky_relu needs slope >= 0
 
   // cross_entropy: [N, K] logits, one int64 target per row, per-row lse.
   const auto logits = ref({4, 3}), targets = ref({4}, DType::Int64), lse = ref({4});
-  CHECK_THROWS_AS(zc::cross_entropy(ref({}), lse, logits, ref({4}), true, 1.0), zengen::DTypeError);
-  m = message_of([&] { zc::cross_entropy(ref({}), lse, logits, ref({5}, DType::Int64), true, 1.0); });
+  CHECK_THROWS_AS(gpu.cross_entropy(ref({}), lse, logits, ref({4}), true, 1.0), zengen::DTypeError);
+  m = message_of([&] { gpu.cross_entropy(ref({}), lse, logits, ref({5}, DType::Int64), true, 1.0); });
   CHECK(m.find("cross_entropy") != std::string::npos);
   CHECK(m.find("one class per row") != std::string::npos);
-  CHECK_THROWS_AS(zc::cross_entropy(ref({2}), lse, logits, targets, true, 1.0), zengen::ShapeError);
-  CHECK_THROWS_AS(zc::cross_entropy(ref({4}), ref({3}), logits, targets, false, 1.0), zengen::ShapeError);
-  CHECK_THROWS_AS(zc::cross_entropy_backward(ref({4, 3}), ref({3}), 1.0, logits, targets, lse), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.cross_entropy(ref({2}), lse, logits, targets, true, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.cross_entropy(ref({4}), ref({3}), logits, targets, false, 1.0), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.cross_entropy_backward(ref({4, 3}), ref({3}), 1.0, logits, targets, lse), zengen::ShapeError);
 
   // index_select / index_add_: a 1-d int64 index, rows of the right shape, a dim in range.
   const auto table = ref({5, 3}), rows = ref({2, 3}), index = ref({2}, DType::Int64);
-  CHECK_THROWS_AS(zc::index_select(rows, table, 0, ref({2})), zengen::DTypeError);
-  m = message_of([&] { zc::index_select(ref({3, 3}), table, 0, index); });
+  CHECK_THROWS_AS(gpu.index_select(rows, table, 0, ref({2})), zengen::DTypeError);
+  m = message_of([&] { gpu.index_select(ref({3, 3}), table, 0, index); });
   CHECK(m.find("index_select") != std::string::npos);
   CHECK(m.find("[3, 3]") != std::string::npos);
-  CHECK_THROWS_AS(zc::index_select(rows, table, 2, index), zengen::ValueError);
-  CHECK_THROWS_AS(zc::index_select(rows, table, 0, ref({1, 2}, DType::Int64)), zengen::ShapeError);
-  CHECK_THROWS_AS(zc::index_add_(table, 0, index, ref({3, 3})), zengen::ShapeError);
-  CHECK_THROWS_AS(zc::index_add_(ref({5, 3}, DType::Int64), 0, index, ref({2, 3}, DType::Int64)),
+  CHECK_THROWS_AS(gpu.index_select(rows, table, 2, index), zengen::ValueError);
+  CHECK_THROWS_AS(gpu.index_select(rows, table, 0, ref({1, 2}, DType::Int64)), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.index_add_(table, 0, index, ref({3, 3})), zengen::ShapeError);
+  CHECK_THROWS_AS(gpu.index_add_(ref({5, 3}, DType::Int64), 0, index, ref({2, 3}, DType::Int64)),
                   zengen::DTypeError);
 
   // log_softmax: alike operands, a dim in range; bias_leaky_relu: one bias per channel.
-  CHECK_THROWS_AS(zc::log_softmax(wrong, a, 1), zengen::ShapeError);
-  m = message_of([&] { zc::log_softmax(out, a, 2); });
+  CHECK_THROWS_AS(gpu.log_softmax(wrong, a, 1), zengen::ShapeError);
+  m = message_of([&] { gpu.log_softmax(out, a, 2); });
   CHECK(m.find("log_softmax") != std::string::npos);
   CHECK(m.find("out of range") != std::string::npos);
-  CHECK_THROWS_AS(zc::log_softmax_backward(out, wrong, a, 1), zengen::ShapeError);
-  m = message_of([&] { zc::bias_leaky_relu(out, a, ref({4}), 1, 0.2); });
+  CHECK_THROWS_AS(gpu.log_softmax_backward(out, wrong, a, 1), zengen::ShapeError);
+  m = message_of([&] { gpu.bias_leaky_relu(out, a, ref({4}), 1, 0.2); });
   CHECK(m.find("bias_leaky_relu") != std::string::npos);
   CHECK(m.find("expected 3 values") != std::string::npos);
-  CHECK_THROWS_AS(zc::bias_leaky_relu(out, a, ref({3}, DType::Float64), 1, 0.2), zengen::DTypeError);
+  CHECK_THROWS_AS(gpu.bias_leaky_relu(out, a, ref({3}, DType::Float64), 1, 0.2), zengen::DTypeError);
 
   // samplers: bernoulli's probabilities like the output, randint's range.
-  m = message_of([&] { zc::fill_bernoulli(a, wrong, 1, 0); });
+  m = message_of([&] { gpu.fill_bernoulli(a, wrong, 1, 0); });
   CHECK(m.find("bernoulli") != std::string::npos);
   CHECK(m.find("probabilities") != std::string::npos);
-  CHECK_THROWS_AS(zc::fill_bernoulli(ref({4, 3}, DType::Int64), 0.5, 1, 0), zengen::DTypeError);
-  CHECK_THROWS_AS(zc::fill_randint(a, 1, 0, 3, 3), zengen::ValueError);
+  CHECK_THROWS_AS(gpu.fill_bernoulli_scalar(ref({4, 3}, DType::Int64), 0.5, 1, 0), zengen::DTypeError);
+  CHECK_THROWS_AS(gpu.fill_randint(a, 1, 0, 3, 3), zengen::ValueError);
 }
-#endif
 
-#ifdef ZENGEN_WITH_CUDA
 TEST_CASE("cuda conv: ZENGEN_CONV_BACKEND names each kernel; cuDNN is not asked for empty dims", "[cuda][host]") {
+  const zc::Backend* module = module_or_skip();
+  if (module == nullptr) return;  // a build without CUDA
+  const zc::Backend& gpu = *module;
   const char* saved = std::getenv("ZENGEN_CONV_BACKEND");
   const std::string previous = saved ? saved : "";
   for (zc::ConvKernel k : {zc::ConvKernel::Simt, zc::ConvKernel::TensorCore, zc::ConvKernel::TensorCoreBf16,
                            zc::ConvKernel::Cudnn, zc::ConvKernel::CudnnTensorCore}) {
-    setenv("ZENGEN_CONV_BACKEND", zc::to_string(k), 1);
-    CHECK(zc::conv_kernel_from_env() == k);
+    setenv("ZENGEN_CONV_BACKEND", gpu.conv_kernel_name(k), 1);
+    CHECK(gpu.conv_kernel_from_env() == k);
   }
-  CHECK(std::string(zc::to_string(zc::ConvKernel::TensorCoreBf16)) == "zengen-bf16");
+  CHECK(std::string(gpu.conv_kernel_name(zc::ConvKernel::TensorCoreBf16)) == "zengen-bf16");
   setenv("ZENGEN_CONV_BACKEND", "", 1);
-  CHECK(zc::conv_kernel_from_env() == zc::ConvKernel::Simt);
+  CHECK(gpu.conv_kernel_from_env() == zc::ConvKernel::Simt);
   setenv("ZENGEN_CONV_BACKEND", "cudnn-fp16", 1);
-  const std::string m = message_of([] { (void)zc::conv_kernel_from_env(); });
+  const std::string m = message_of([&] { (void)gpu.conv_kernel_from_env(); });
   CHECK(m.find("cudnn-fp16") != std::string::npos);
   CHECK(m.find("zengen-bf16") != std::string::npos);
   if (saved) setenv("ZENGEN_CONV_BACKEND", previous.c_str(), 1);
@@ -273,22 +282,21 @@ TEST_CASE("cuda conv: ZENGEN_CONV_BACKEND names each kernel; cuDNN is not asked 
   s.pad_h = s.pad_w = 1;
   s.dilation_h = s.dilation_w = 1;
   s.out_h = s.out_w = 4;
-  CHECK(zc::cudnn_supports(s));
+  CHECK(gpu.cudnn_supports(s));
   zc::ConvShape restricted = s;
   restricted.out_h = 3;
-  CHECK_FALSE(zc::cudnn_supports(restricted));
+  CHECK_FALSE(gpu.cudnn_supports(restricted));
   // Empty dims: cuDNN's descriptors refuse them, zengen's kernels take them.
   for (int zc::ConvShape::*dim : {&zc::ConvShape::batch, &zc::ConvShape::in_channels, &zc::ConvShape::out_channels}) {
     zc::ConvShape empty = s;
     empty.*dim = 0;
-    CHECK_FALSE(zc::cudnn_supports(empty));
+    CHECK_FALSE(gpu.cudnn_supports(empty));
   }
   zc::ConvShape no_rows = s;  // conv_transpose2d of a 0-high input: grad_input rows exist, output rows none
   no_rows.out_h = 0;
   no_rows.in_h = 1;
-  CHECK_FALSE(zc::cudnn_supports(no_rows));
+  CHECK_FALSE(gpu.cudnn_supports(no_rows));
 }
-#endif
 
 TEST_CASE("cuda: without a device, moving a tensor to CUDA is a clear DeviceError", "[cuda][host]") {
   if (zengen::Device::cuda_device_count() > 0) return;  // tests/cuda covers the device

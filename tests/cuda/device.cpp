@@ -6,9 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "backend.hpp"           // cuda/: the module's table
+#include "core/cuda_module.hpp"  // src/: its loader
+#include "runtime.hpp"           // cuda/: the raw runtime this program links
 #include "zengen/zengen.hpp"
 
 namespace zg = zengen;
+
+TEST_CASE("cuda: libzengen loaded the module this program links (one runtime state)", "[cuda][device]") {
+  const zg::cuda::Backend* table = zg::cuda_module::find();
+  INFO("load error: " << zg::cuda_module::load_error());
+  REQUIRE(table != nullptr);
+  CHECK(table->allocate == &zg::cuda::allocate);
+  CHECK(table->device_count() == zg::cuda::device_count());
+  CHECK(zg::cuda_module::loaded_path().find("libzengen_cuda.so") != std::string::npos);
+}
 
 TEST_CASE("cuda: Device::best() is the first CUDA device", "[cuda][device]") {
   CHECK(zg::Device::cuda_built());

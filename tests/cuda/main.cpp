@@ -7,7 +7,8 @@
 #include <iostream>
 #include <string_view>
 
-#include "runtime.hpp"  // cuda/: no_device_reason
+#include "core/cuda_module.hpp"  // src/: where libzengen loaded the CUDA module from
+#include "runtime.hpp"             // cuda/: no_device_reason
 #include "zengen/core/device.hpp"
 
 int main(int argc, char* argv[]) {
@@ -20,7 +21,7 @@ int main(int argc, char* argv[]) {
     std::cout << "no CUDA device (" << zengen::cuda::no_device_reason() << "): skipping\n";
     return 77;
   }
-  std::cout << "CUDA devices: " << devices << "\n";
+  std::cout << "CUDA devices: " << devices << " (module: " << zengen::cuda_module::loaded_path() << ")\n";
   // Catch2 returns the number of failed assertions (at most 255): 77 of
   // them must not read as "skipped".
   const int failed = Catch::Session().run(argc, argv);

@@ -15,13 +15,19 @@ struct Device {
 
   static constexpr Device cpu() { return {DeviceType::CPU, 0}; }
   static constexpr Device cuda(int index = 0) { return {DeviceType::CUDA, index}; }
-  /// The first CUDA device when this build has CUDA and a GPU is present,
-  /// else the CPU.
+  /// The first CUDA device when the CUDA backend loads and a GPU is
+  /// present, else the CPU (never an error).
   static Device best();
-  /// Whether this build of zengen was compiled with the CUDA backend.
+  /// Whether the CUDA backend module (libzengen_cuda.so, loaded on the first
+  /// CUDA request: docs/cuda.md) is there and loads. A zengen built without
+  /// CUDA has none.
   static bool cuda_built();
-  /// Number of usable CUDA devices (0 without CUDA or without a GPU).
+  /// Number of usable CUDA devices (0 without the CUDA backend or without a
+  /// GPU). Loads the CUDA backend on the first call.
   static int cuda_device_count();
+  /// Why cuda_device_count() is 0: why the CUDA backend did not load, or the
+  /// CUDA runtime's answer (no driver, no device); "" when a device is there.
+  static std::string cuda_unavailable_reason();
 
   constexpr bool is_cpu() const { return type == DeviceType::CPU; }
   constexpr bool is_cuda() const { return type == DeviceType::CUDA; }
