@@ -45,6 +45,13 @@ inline constexpr const char* kDeviceHelp =
     "where to train: auto (the GPU when there is one), cpu, cuda or cuda:N";
 
 /// Checks that `device` can be used: a CUDA device of this build and machine.
+/// The device as the trainers' first line names it, with the ISA level of
+/// the CPU kernels (which also prepare the data on a GPU run), e.g.
+/// "cpu (CPU kernels: avx512)".
+inline std::string device_label(const zengen::Device& device) {
+  return device.str() + " (CPU kernels: " + std::string(zengen::cpu_isa_name(zengen::cpu_isa())) + ")";
+}
+
 inline void check_device(const zengen::Device& device) {
   if (device.is_cpu()) return;
   // Asking loads the CUDA backend module; the reason says why it did not load.

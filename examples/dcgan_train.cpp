@@ -197,7 +197,7 @@ int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, 
               static_cast<long long>(channels), static_cast<long long>(cfg.size), static_cast<long long>(cfg.size),
               static_cast<long long>(loader.size()), static_cast<long long>(cfg.batch_size),
               static_cast<long long>(total),
-              budget_text, device.str().c_str());
+              budget_text, zengen_examples::device_label(device).c_str());
   std::fflush(stdout);
 
   auto save = [&] {

@@ -175,7 +175,7 @@ int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data:
   std::printf("training %s: %lld train images (%lld steps per epoch), %lld test images, latent %lld, on %s\n",
               title.c_str(), static_cast<long long>(train_set.size()), static_cast<long long>(loader.size()),
               static_cast<long long>(test_set.size()), static_cast<long long>(vae.latent_dim()),
-              device.str().c_str());
+              zengen_examples::device_label(device).c_str());
   std::fflush(stdout);
 
   std::vector<std::string> written;

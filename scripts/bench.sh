@@ -16,7 +16,7 @@
 #   --steps N     timed training steps per model (default: 10 DCGAN-64, 40 DCGAN-32
 #                 and conv-VAE, 200 MLP-VAE; 3 with --quick), for zengen and PyTorch
 #   --build-dir   the build folder (default build-bench), configured Release
-#                 with ZENGEN_NATIVE (-march=native) and without CUDA
+#                 with the portable build (kernels chosen at run time) and without CUDA
 #   --results     where the JSON goes (default <build-dir>/bench-results)
 #   --no-build    use the programs already built there
 #   --no-pytorch  skip compare_pytorch.py (also skipped, with a note, when
@@ -62,7 +62,7 @@ python=/usr/bin/python3
 if [[ $pytorch == 1 ]]; then scripts/setup.sh --bench; else scripts/setup.sh; fi
 
 if [[ $build == 1 ]]; then
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZENGEN_NATIVE=ON \
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DZENGEN_BUILD_BENCHMARKS=ON -DZENGEN_WITH_CUDA=OFF >/dev/null
 fi
 # Every bench_* target of the build (the CUDA ones are not built here).
