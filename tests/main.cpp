@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "zengen/core/cpu_isa.hpp"
@@ -15,12 +16,12 @@
 
 int main(int argc, char* argv[]) {
   if (const char* forced = std::getenv("ZENGEN_CPU_ISA"); forced != nullptr && *forced != '\0') {
-    for (zengen::CpuIsa level : {zengen::CpuIsa::Baseline, zengen::CpuIsa::Avx2, zengen::CpuIsa::Avx512})
-      if (std::string(forced) == zengen::cpu_isa_name(level) && !zengen::cpu_isa_supported(level)) {
-        std::printf("ZENGEN_CPU_ISA=%s: this CPU lacks %s kernels (%s): skipping\n", forced, forced,
-                    std::string(zengen::cpu_isa_requirements(level)).c_str());
-        return 77;
-      }
+    const std::optional<zengen::CpuIsa> level = zengen::cpu_isa_from_name(forced);
+    if (level && !zengen::cpu_isa_supported(*level)) {
+      std::printf("ZENGEN_CPU_ISA=%s: this CPU lacks %s kernels (%s): skipping\n", forced, forced,
+                  std::string(zengen::cpu_isa_requirements(*level)).c_str());
+      return 77;
+    }
   }
   try {
     std::fprintf(stderr, "zengen CPU kernels: %s\n", std::string(zengen::cpu_isa_name(zengen::cpu_isa())).c_str());

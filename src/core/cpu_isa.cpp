@@ -39,19 +39,13 @@ bool cpu_has(CpuIsa level) {
 #endif
 }
 
-CpuIsa parse_level(const std::string& text) {
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (CpuIsa level : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
-    if (lower == cpu_isa_name(level)) return level;
-  throw ValueError(detail::concat("ZENGEN_CPU_ISA=", text, ": expected baseline, avx2 or avx512"));
-}
-
 CpuIsa choose() {
   const CpuIsa best = cpu_isa_best();
   const char* forced = std::getenv("ZENGEN_CPU_ISA");
   if (forced == nullptr || *forced == '\0') return best;
-  const CpuIsa level = parse_level(forced);
+  const std::optional<CpuIsa> named = cpu_isa_from_name(forced);
+  ZENGEN_CHECK(named.has_value(), ValueError, "ZENGEN_CPU_ISA=", forced, ": expected baseline, avx2 or avx512");
+  const CpuIsa level = *named;
   ZENGEN_CHECK(cpu_isa_supported(level), ValueError, "ZENGEN_CPU_ISA=", forced, " asks for ", cpu_isa_name(level),
                " kernels (", cpu_isa_requirements(level), "), but ",
                compiled(level) ? "this CPU lacks them" : "this build of zengen has none",
@@ -68,6 +62,14 @@ std::string_view cpu_isa_name(CpuIsa level) {
     case CpuIsa::Avx512: return "avx512";
   }
   return "?";
+}
+
+std::optional<CpuIsa> cpu_isa_from_name(std::string_view name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (CpuIsa level : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+    if (lower == cpu_isa_name(level)) return level;
+  return std::nullopt;
 }
 
 std::string_view cpu_isa_requirements(CpuIsa level) {

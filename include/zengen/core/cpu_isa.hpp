@@ -9,6 +9,7 @@
 // valgrind (which has no AVX-512) and for comparing the levels' results.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 namespace zengen {
@@ -24,6 +25,8 @@ CpuIsa cpu_isa_best();
 bool cpu_isa_supported(CpuIsa level);
 /// "baseline", "avx2" or "avx512".
 std::string_view cpu_isa_name(CpuIsa level);
+/// The level of such a name (any case), or nothing.
+std::optional<CpuIsa> cpu_isa_from_name(std::string_view name);
 /// What a level needs, e.g. "x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE".
 std::string_view cpu_isa_requirements(CpuIsa level);
 
