@@ -188,9 +188,8 @@ struct Avx2Kernel {
   // padding): a tile of fewer rows than MR writes straight into C, with
   // ROWS x 2 accumulators, instead of a full tile into a buffer.
   template <int ROWS>
-  __attribute__((noinline)) static void tile_n(Index kc, const float* __restrict a,
-                                                                 const float* __restrict b, float* c, Index ldc,
-                                                                 float alpha, float beta) {
+  __attribute__((noinline)) static void tile_n(Index kc, const float* __restrict a, const float* __restrict b,
+                                               float* c, Index ldc, float alpha, float beta) {
     // C's rows are far apart (often beyond L2): start fetching them now so
     // that they are in L1 when the products are added, after the k loop.
 #pragma GCC unroll 6
@@ -250,9 +249,8 @@ struct Avx512Kernel {
   static void tile_rows(int, Index, const float*, const float*, float*, Index, float, float) {}
   static constexpr Index KC = 256, MC = 144, NC = 4096;
 
-  static void tile(Index kc, const float* __restrict a,
-                                                      const float* __restrict b, float* c, Index ldc,
-                                                      float alpha, float beta) {
+  static void tile(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc,
+                   float alpha, float beta) {
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {  // as in the AVX2 kernel
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
@@ -393,7 +391,7 @@ struct Grid {
 // largest rectangle is smallest; ties go to splitting n (each thread then
 // packs only its own columns of B, and A — usually the smaller operand — is
 // what gets packed twice).
-Grid thread_grid(Index m, Index n, int MR, int NR, int threads) {
+[[maybe_unused]] Grid thread_grid(Index m, Index n, int MR, int NR, int threads) {  // unused without a packed kernel
   const Index tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
   Grid best;
   Index best_cost = tiles_m * tiles_n;
@@ -654,7 +652,7 @@ void sgemm_prepacked(const PackedMatrixA& a, Index n, PanelPacker pack_b, float 
 }
 
 void sgemm_prepacked(const PackedMatrixA& a, Index n, ConstMatrixF b, float beta, float* c, Index ldc) {
-  const bool wide = a.kernel() == GemmKernel::Avx512;
+  [[maybe_unused]] const bool wide = a.kernel() == GemmKernel::Avx512;  // only the avx512 build has the wide panels
   prepacked_dispatch(
       a, n,
       [&](Index pc, Index kc, Index jc, Index nc, float* dst) {

@@ -11,7 +11,7 @@
 // than MR (the AVX2 kernel) runs a micro-kernel of that many rows; one with
 // fewer columns than NR goes through a small buffer.
 //
-// Micro-kernels (chosen at run time from the CPU, cpuid):
+// Micro-kernels (by ISA level, src/cpu/isa.hpp; the level is chosen at run time):
 //   avx2    6 x 16, AVX2 + FMA: 12 ymm accumulators (6 rows x 2 vectors),
 //           2 for the B row, 1 for the broadcast A value = 15 of the 16 ymm
 //           registers. 12 independent FMA chains cover the 2 FMA pipes x
@@ -19,10 +19,8 @@
 //           2 vectors and broadcasts 6 scalars for 12 FMAs, below the 2
 //           loads per cycle the core can issue.
 //   avx512  12 x 32, AVX-512F: 24 zmm accumulators + 2 + 1 of 32 registers.
-//           Compiled with a target attribute and only run where cpuid says
-//           AVX-512F is present (not on the development machine: it is
-//           tested only where the CPU has it).
-//   eigen   no AVX2/FMA (or not x86-64): Eigen's GEMM does the product.
+//           In the avx512 level's build, which holds the avx2 kernel too.
+//   eigen   the baseline level (or not x86-64): Eigen's GEMM does the product.
 //
 // Threads: C is cut into one rectangle per thread (a grid over its rows and
 // columns, in whole micro-tiles), and each thread runs the packed loops on

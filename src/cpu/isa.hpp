@@ -13,10 +13,11 @@
 // (zengen::cpu_isa(), from cpuid and ZENGEN_CPU_ISA). Types (enums,
 // geometries, options) stay in zengen::cpu, shared by every level.
 //
-// The per-level namespace also keeps each level's inline and template code
-// apart from the others' (no two levels define a symbol of the same name),
-// so the linker cannot pick an AVX-512 copy of a kernel helper for the
-// baseline code. tests/isa_audit.sh checks the linked library for it.
+// The per-level namespace keeps each level's own inline and template code
+// apart from the others'; the inline code of the headers outside src/cpu/
+// (Tensor, the standard library, Eigen) is kept apart by linking each level
+// as one private object (CMakeLists.txt). tests/isa_audit.sh checks the
+// linked programs: no AVX code outside its level.
 #pragma once
 
 #ifndef ZENGEN_CPU_ISA_NS

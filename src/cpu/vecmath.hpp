@@ -2,9 +2,8 @@
 // (sigmoid, tanh, softplus) over contiguous arrays, and the sum of BCE's
 // terms.
 //
-// With AVX2 + FMA (checked at run time with cpuid; the code is compiled with
-// a target attribute, so it does not depend on -march), eight lanes at a
-// time:
+// In the avx2 and avx512 levels' builds (src/cpu/isa.hpp), with AVX2 + FMA,
+// eight lanes at a time:
 //   exp   Cody-Waite reduction x = n ln2 + r (ln2 split in a high part with
 //         few bits and a low part, so n ln2_hi is exact), a degree-6
 //         polynomial for e^r on |r| <= ln2 / 2 (Cephes' expf coefficients,
@@ -17,7 +16,7 @@
 //         first.
 //   IEEE specials follow std::exp / std::log: NaN in, NaN out; exp(+inf) =
 //   inf, exp(-inf) = 0; log(0) = -inf, log(x < 0) = NaN, log(inf) = inf.
-// Without AVX2 + FMA the same functions run the scalar std:: versions.
+// In the baseline build the same functions run the scalar std:: versions.
 //
 // The activations use the same numerically safe forms as the functors in
 // zengen/ops/functors.hpp: sigmoid from exp(-|x|), softplus as
