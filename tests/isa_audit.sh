@@ -12,6 +12,7 @@ set -eu
 command -v objdump >/dev/null || { echo "isa_audit: objdump (binutils) not found: skipping"; exit 77; }
 status=0
 for binary in "$@"; do
+  [ -f "$binary" ] || { echo "isa_audit: $binary: no such file" >&2; exit 2; }
   # Functions the linker shares between objects: global (T) and weak (W, V)
   # ones. A local function (a static one, or GCC's .constprop/.isra clones)
   # is called only from its own object, so it runs at that object's level.
