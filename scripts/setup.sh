@@ -13,6 +13,7 @@ packages=(
   build-essential cmake ninja-build git
   catch2 libeigen3-dev libstb-dev nlohmann-json3-dev libcli11-dev
   libbenchmark-dev zlib1g-dev python3-numpy dataset-fashion-mnist
+  python3-scipy  # the Fréchet distance test's reference (scipy.linalg.sqrtm)
   doxygen  # the API reference (the `docs` target) and its test
 )
 

@@ -5,6 +5,7 @@
 #include "zengen/core/core.hpp"
 #include "zengen/data/data.hpp"
 #include "zengen/io/io.hpp"
+#include "zengen/metrics/metrics.hpp"
 #include "zengen/models/models.hpp"
 #include "zengen/nn/nn.hpp"
 #include "zengen/ops/ops.hpp"
