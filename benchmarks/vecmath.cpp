@@ -12,7 +12,7 @@
 
 #include "bench_common.hpp"
 #include "cpu/vecmath.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 #include "zengen/zengen.hpp"
 
 namespace zg = zengen;

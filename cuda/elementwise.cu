@@ -5,7 +5,7 @@
 #include "loops.cuh"
 #include "validate.hpp"
 #include "zengen/core/shape.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 
 namespace zengen::cuda {
 

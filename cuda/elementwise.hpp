@@ -2,20 +2,20 @@
 // binary and scalar math, comparisons, where, clamp and the activations,
 // forward and backward. Every input is broadcast to the output's shape (any
 // strides, stride 0 where broadcast); the per-element math is the shared
-// functors of zengen/ops/functors.hpp. Plain C++: no CUDA header.
+// functors of src/kernels/functors.hpp. Plain C++: no CUDA header.
 #pragma once
 
+#include "kernels/op_kinds.hpp"
 #include "tensor_ref.hpp"
 
 namespace zengen::cuda {
 
-// Same members, in the same order, as the CPU kernels' enums (src/cpu/*.hpp);
-// src/ops/cuda_dispatch.hpp static_asserts it.
-enum class BinaryOp { Add, Sub, Mul, Div, Max, Min };
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Square };
-enum class ScalarOp { Add, Mul, RSub, RDiv };
-enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
-enum class Activation { ReLU, Sigmoid, Tanh, Softplus };
+// The kinds are the CPU kernels' too (src/kernels/op_kinds.hpp).
+using kernels::Activation;
+using kernels::BinaryOp;
+using kernels::CompareOp;
+using kernels::ScalarOp;
+using kernels::UnaryOp;
 
 /// dst = src (broadcast to dst's shape), converting the dtype; any strides
 /// on both sides (what contiguous(), clone() and copy_ use on the device).

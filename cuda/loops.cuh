@@ -12,7 +12,7 @@
 //   - strided: anything else (views, broadcasting): each thread turns its
 //     flat index into per-operand offsets with the coalesced sizes/strides.
 // The per-element math is a functor (the shared ZENGEN_HOST_DEVICE ones of
-// zengen/ops/functors.hpp, or the small ones of the launcher files).
+// src/kernels/functors.hpp, or the small ones of the launcher files).
 #pragma once
 
 #include <cuda_runtime.h>

@@ -9,7 +9,7 @@
 
 #include "reduce.cuh"
 #include "validate.hpp"
-#include "zengen/ops/loss_functors.hpp"
+#include "kernels/loss_functors.hpp"
 
 namespace zengen::cuda {
 

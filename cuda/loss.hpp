@@ -1,18 +1,18 @@
 // CUDA loss launchers (cuda/loss.cu): each loss's forward is one pass over
 // its operands (per-element terms through the shared functors of
-// zengen/ops/loss_functors.hpp, summed by the deterministic block reduction
+// src/kernels/loss_functors.hpp, summed by the deterministic block reduction
 // of cuda/reduce.cuh), and each backward one element-wise pass. Every
 // operand is contiguous with the input's shape (src/ops/loss.cpp makes them
 // so); the result of a reduction stays on the device (no host sync).
 // Plain C++: no CUDA header.
 #pragma once
 
+#include "kernels/op_kinds.hpp"
 #include "tensor_ref.hpp"
 
 namespace zengen::cuda {
 
-// Same members, in the same order, as cpu::PointwiseLoss.
-enum class PointwiseLoss { MSE, L1, BCE, BCEWithLogits };
+using kernels::PointwiseLoss;  // src/kernels/op_kinds.hpp, the CPU kernels' too
 
 /// With `reduce`, out (one element) = scale * sum_i w_i * term(x_i, t_i);
 /// otherwise out (input's shape) holds the weighted terms. `w` may be

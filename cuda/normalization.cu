@@ -5,7 +5,7 @@
 
 #include "reduce.cuh"
 #include "validate.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 
 namespace zengen::cuda {
 

@@ -1,12 +1,12 @@
 // CUDA optimizer updates (cuda/optim.cu): one fused pass over parameter,
 // gradient and state per parameter, on the shared functors of
-// zengen/optim/functors.hpp (compiled with --fmad=false so each operation
+// src/kernels/optim_functors.hpp (compiled with --fmad=false so each operation
 // rounds on its own, as on the CPU). Every operand is contiguous with the
 // parameter's shape and dtype. Plain C++: no CUDA header.
 #pragma once
 
 #include "tensor_ref.hpp"
-#include "zengen/optim/functors.hpp"
+#include "kernels/optim_functors.hpp"
 
 namespace zengen::cuda {
 

@@ -1,5 +1,5 @@
 // Shared test helpers: random float64 inputs, gradcheck assertions, value
-// comparison, and the registry behind the op-coverage test.
+// comparison; the registry behind the op-coverage test is tests/op_registry.hpp.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "op_registry.hpp"
 #include "zengen/zengen.hpp"
 
 namespace zengen::testing {
@@ -21,12 +22,20 @@ inline Tensor rand64(const Shape& shape, bool requires_grad = true) {
   return t;
 }
 
-/// Asserts gradcheck passes, printing the first mismatch otherwise.
+/// Asserts gradcheck passes, printing the first mismatch otherwise. A pass
+/// registers the ops whose nodes fn's graph holds, and the ops claimed by
+/// ZENGEN_GRADCHECKED in scope (tests/op_registry.hpp).
 inline void require_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                               const std::vector<Tensor>& inputs, autograd::GradcheckOptions options = {}) {
   const auto result = autograd::gradcheck(fn, inputs, options);
   INFO(result.message);
   REQUIRE(result.ok);
+  std::set<std::string> nodes;
+  {
+    autograd::GradModeGuard on(true);
+    nodes = graph_node_names(fn(inputs));
+  }
+  gradchecks().passed(nodes);
 }
 
 /// Asserts t has `shape` and holds `expected` (row-major) within tol.
@@ -51,26 +60,4 @@ inline void require_close(const Tensor& a, const Tensor& b, double tol = 1e-6) {
   require_values(a, b.shape(), b.to_vector<double>(), tol);
 }
 
-/// Ops with a gradcheck test, registered by ZENGEN_GRADCHECKED(op) in the
-/// test files; tests/ops/op_coverage.cpp checks it against ZENGEN_OPS.
-inline std::set<std::string>& gradchecked_ops() {
-  static std::set<std::string> ops;
-  return ops;
-}
-struct RegisterGradchecked {
-  explicit RegisterGradchecked(const char* op) { gradchecked_ops().insert(op); }
-};
-
 }  // namespace zengen::testing
-
-#define ZENGEN_GRADCHECKED_CAT2(a, b) a##b
-#define ZENGEN_GRADCHECKED_CAT(a, b) ZENGEN_GRADCHECKED_CAT2(a, b)
-/// Declares, next to an op's gradcheck test, that the op has one. Only valid
-/// at namespace scope (inside a test body it would register only once that
-/// test ran), which the namespace block enforces.
-#define ZENGEN_GRADCHECKED(op)                                                                  \
-  namespace {                                                                                   \
-  const ::zengen::testing::RegisterGradchecked ZENGEN_GRADCHECKED_CAT(zengen_gradchecked_,      \
-                                                                      __LINE__)(#op);           \
-  }                                                                                             \
-  static_assert(true, "require a semicolon")

@@ -8,7 +8,7 @@
 #include "cpu/copy.hpp"
 #include "cpu/loops.hpp"
 #include "cpu/vecmath.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 
 namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 

@@ -1,5 +1,5 @@
 // Internal: CPU activation kernels, forward and backward. Element-wise ones
-// run the shared functors of zengen/ops/functors.hpp; `out` is allocated by
+// run the shared functors of src/kernels/functors.hpp; `out` is allocated by
 // the caller with the inputs' shape.
 #pragma once
 
@@ -7,11 +7,12 @@
 
 #include <cstdint>
 
+#include "kernels/op_kinds.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::cpu {
 
-enum class Activation { ReLU, Sigmoid, Tanh, Softplus };
+using kernels::Activation;  // src/kernels/op_kinds.hpp, the CUDA launchers' too
 
 }  // namespace zengen::cpu
 

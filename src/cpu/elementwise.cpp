@@ -1,7 +1,7 @@
 #include "cpu/elementwise.hpp"
 
 #include "cpu/loops.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 
 namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 

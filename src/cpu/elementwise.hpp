@@ -4,14 +4,16 @@
 
 #include "cpu/isa.hpp"
 
+#include "kernels/op_kinds.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::cpu {
 
-enum class BinaryOp { Add, Sub, Mul, Div, Max, Min };
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Square };
-enum class ScalarOp { Add, Mul, RSub, RDiv };
-enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
+// The kinds are the CUDA launchers' too (src/kernels/op_kinds.hpp).
+using kernels::BinaryOp;
+using kernels::CompareOp;
+using kernels::ScalarOp;
+using kernels::UnaryOp;
 
 }  // namespace zengen::cpu
 

@@ -7,7 +7,7 @@
 
 #include "cpu/loops.hpp"
 #include "cpu/vecmath.hpp"
-#include "zengen/ops/loss_functors.hpp"
+#include "kernels/loss_functors.hpp"
 
 #if defined(ZENGEN_HAVE_LIBMVEC)
 // glibc's libmvec has vector versions of these; declaring them SIMD-callable

@@ -1,6 +1,6 @@
 // Internal: fused CPU kernels of the losses (forward and backward each in one
 // pass over their operands). The per-element math is in
-// include/zengen/ops/loss_functors.hpp. Kernels trust their arguments: every
+// src/kernels/loss_functors.hpp. Kernels trust their arguments: every
 // tensor is contiguous, on the CPU, of one floating dtype (targets of
 // cross_entropy: int64, in range), with the shapes documented below; the
 // checks live in src/ops/loss.cpp. Sums are accumulated in double, over fixed
@@ -11,11 +11,12 @@
 
 #include <cstdint>
 
+#include "kernels/op_kinds.hpp"
 #include "zengen/core/tensor.hpp"
 
 namespace zengen::cpu {
 
-enum class PointwiseLoss { MSE, L1, BCE, BCEWithLogits };
+using kernels::PointwiseLoss;  // src/kernels/op_kinds.hpp, the CUDA launchers' too
 
 }  // namespace zengen::cpu
 

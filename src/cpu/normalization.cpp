@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cpu/loops.hpp"
-#include "zengen/ops/functors.hpp"
+#include "kernels/functors.hpp"
 
 namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 namespace {

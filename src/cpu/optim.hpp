@@ -2,13 +2,13 @@
 // update reads and writes parameter, gradient and state in one pass; the
 // operands share the parameter's shape and dtype, may be strided (the
 // gradient may even be broadcast, stride 0), and the state buffers are
-// contiguous. The per-element math is in include/zengen/optim/functors.hpp.
+// contiguous. The per-element math is in src/kernels/optim_functors.hpp.
 #pragma once
 
 #include "cpu/isa.hpp"
 
 #include "zengen/core/tensor.hpp"
-#include "zengen/optim/functors.hpp"
+#include "kernels/optim_functors.hpp"
 
 namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "zengen/ops/functors.hpp"
-#include "zengen/ops/loss_functors.hpp"
+#include "kernels/functors.hpp"
+#include "kernels/loss_functors.hpp"
 
 // Compiled once per ISA level (src/cpu/isa.hpp): the vector code exists in
 // the avx2 and avx512 builds.

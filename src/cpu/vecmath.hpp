@@ -19,7 +19,7 @@
 // In the baseline build the same functions run the scalar std:: versions.
 //
 // The activations use the same numerically safe forms as the functors in
-// zengen/ops/functors.hpp: sigmoid from exp(-|x|), softplus as
+// src/kernels/functors.hpp: sigmoid from exp(-|x|), softplus as
 // max(x, 0) + log1p(exp(-|x|)), tanh by a polynomial for |x| < 0.625 (no
 // cancellation near 0) and (1 - e) / (1 + e) with e = exp(-2|x|) beyond.
 #pragma once

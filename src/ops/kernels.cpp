@@ -45,18 +45,6 @@ cuda::TensorRef ref(const Tensor& t) {
   return r;
 }
 
-// The CUDA enums mirror the CPU ones member for member.
-static_assert(static_cast<int>(cuda::BinaryOp::Min) == static_cast<int>(cpu::BinaryOp::Min));
-static_assert(static_cast<int>(cuda::UnaryOp::Square) == static_cast<int>(cpu::UnaryOp::Square));
-static_assert(static_cast<int>(cuda::ScalarOp::RDiv) == static_cast<int>(cpu::ScalarOp::RDiv));
-static_assert(static_cast<int>(cuda::CompareOp::Ge) == static_cast<int>(cpu::CompareOp::Ge));
-static_assert(static_cast<int>(cuda::Activation::Softplus) == static_cast<int>(cpu::Activation::Softplus));
-static_assert(static_cast<int>(cuda::PointwiseLoss::BCEWithLogits) ==
-              static_cast<int>(cpu::PointwiseLoss::BCEWithLogits));
-template <typename To, typename From>
-To as(From e) {
-  return static_cast<To>(static_cast<int>(e));
-}
 /// The CUDA module's launchers. A CUDA tensor exists only once the module
 /// is loaded, so this does not fail in practice.
 const cuda::Backend& gpu() { return cuda_module::get("CUDA kernel"); }
@@ -83,19 +71,19 @@ void fill(const Tensor& dst, double value) {
 
 void binary(cpu::BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   check_devices("binary", out, {&a, &b});
-  ZENGEN_ON_CUDA(out, gpu().binary(as<cuda::BinaryOp>(op), ref(out), ref(a), ref(b)));
+  ZENGEN_ON_CUDA(out, gpu().binary(op, ref(out), ref(a), ref(b)));
   cpu::binary(op, out, a, b);
 }
 
 void unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x) {
   check_devices("unary", out, {&x});
-  ZENGEN_ON_CUDA(out, gpu().unary(as<cuda::UnaryOp>(op), ref(out), ref(x)));
+  ZENGEN_ON_CUDA(out, gpu().unary(op, ref(out), ref(x)));
   cpu::unary(op, out, x);
 }
 
 void scalar(cpu::ScalarOp op, const Tensor& out, const Tensor& x, double s) {
   check_devices("scalar", out, {&x});
-  ZENGEN_ON_CUDA(out, gpu().scalar(as<cuda::ScalarOp>(op), ref(out), ref(x), s));
+  ZENGEN_ON_CUDA(out, gpu().scalar(op, ref(out), ref(x), s));
   cpu::scalar(op, out, x, s);
 }
 
@@ -113,7 +101,7 @@ void clamp(const Tensor& out, const Tensor& x, double low, double high) {
 
 void compare(cpu::CompareOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   check_devices("compare", out, {&a, &b});
-  ZENGEN_ON_CUDA(out, gpu().compare(as<cuda::CompareOp>(op), ref(out), ref(a), ref(b)));
+  ZENGEN_ON_CUDA(out, gpu().compare(op, ref(out), ref(a), ref(b)));
   cpu::compare(op, out, a, b);
 }
 
@@ -125,7 +113,7 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
 
 void activation(cpu::Activation kind, const Tensor& out, const Tensor& x) {
   check_devices("activation", out, {&x});
-  ZENGEN_ON_CUDA(out, gpu().activation(as<cuda::Activation>(kind), ref(out), ref(x)));
+  ZENGEN_ON_CUDA(out, gpu().activation(kind, ref(out), ref(x)));
   cpu::activation(kind, out, x);
 }
 
@@ -199,12 +187,12 @@ void matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
 void cuda_pointwise_loss(cpu::PointwiseLoss kind, const Tensor& out, const Tensor& x, const Tensor& t,
                          const Tensor& w, bool reduce, double scale) {
   check_devices("loss", out, {&x, &t, &w});
-  gpu().pointwise_loss(as<cuda::PointwiseLoss>(kind), ref(out), ref(x), ref(t), ref(w), reduce, scale);
+  gpu().pointwise_loss(kind, ref(out), ref(x), ref(t), ref(w), reduce, scale);
 }
 void cuda_pointwise_loss_backward(cpu::PointwiseLoss kind, const Tensor& gx, const Tensor& gt, const Tensor& grad_out,
                                   double scale, const Tensor& x, const Tensor& t, const Tensor& w) {
   check_devices("loss backward", x, {&gx, &gt, &grad_out, &t, &w});
-  gpu().pointwise_loss_backward(as<cuda::PointwiseLoss>(kind), ref(gx), ref(gt), ref(grad_out), scale, ref(x), ref(t),
+  gpu().pointwise_loss_backward(kind, ref(gx), ref(gt), ref(grad_out), scale, ref(x), ref(t),
                                 ref(w));
 }
 void cuda_gaussian_kl(const Tensor& out, const Tensor& mu, const Tensor& logvar, bool reduce, double scale) {

@@ -19,7 +19,7 @@
 #include "cpu/elementwise.hpp"
 #include "cpu/loss.hpp"
 #include "zengen/core/tensor.hpp"
-#include "zengen/optim/functors.hpp"
+#include "kernels/optim_functors.hpp"
 
 namespace zengen::kernels {
 

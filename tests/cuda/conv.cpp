@@ -30,6 +30,7 @@
 
 #include "conv.hpp"
 #include "cpu/conv.hpp"
+#include "op_registry.hpp"
 #include "zengen/zengen.hpp"
 
 namespace zg = zengen;
@@ -371,6 +372,8 @@ TEST_CASE("cuda conv: the bias gradient kernel sums over batch and positions", "
 
 TEST_CASE("cuda conv: conv2d and conv_transpose2d on CUDA tensors match the CPU ops, forward and backward",
           "[cuda][conv][ops]") {
+  ZENGEN_TWIN_CHECKED(conv2d);
+  ZENGEN_TWIN_CHECKED(conv_transpose2d);
   zg::manual_seed(16);
   struct OpCase {
     zg::Shape x, w;
@@ -422,6 +425,7 @@ TEST_CASE("cuda conv: conv2d and conv_transpose2d on CUDA tensors match the CPU 
           for (std::size_t i = 0; i < g.size(); ++i) worst = std::max(worst, std::fabs(g[i] - r[i]));
           INFO("max error " << worst << ", max |value| " << scale);
           REQUIRE(worst <= tol * scale);
+          zg::testing::twin_checks().passed();
         };
         close(gpu_out.detach(), cpu_out.detach(), "output");
         close(gx.grad(), cx.grad(), "input gradient");

@@ -1,4 +1,6 @@
 // Helpers of the CUDA tests: CPU/GPU comparison and sentinel-filled outputs.
+// A comparison that passes counts for the ops claimed in its scope with
+// ZENGEN_TWIN_CHECKED (tests/op_registry.hpp, tests/cuda/twin_coverage.cpp).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -7,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "op_registry.hpp"
 #include "zengen/zengen.hpp"
 
 namespace zengen::cuda_testing {
@@ -46,6 +49,7 @@ inline void require_match(const Tensor& cpu, const Tensor& gpu, double rel_tol =
   }
   INFO(bad << " of " << want.size() << " elements differ (shape " << cpu.shape() << ")");
   REQUIRE(bad == 0);
+  testing::twin_checks().passed();
 }
 
 }  // namespace zengen::cuda_testing

@@ -26,6 +26,15 @@ const std::vector<Shape> kShapes = {{1}, {7}, {1023}, {4097}, {1, 3, 5, 7}, {64,
 }  // namespace
 
 TEST_CASE("cuda ops: unary and scalar element-wise ops match the CPU", "[cuda][elementwise]") {
+  ZENGEN_TWIN_CHECKED(neg);
+  ZENGEN_TWIN_CHECKED(exp);
+  ZENGEN_TWIN_CHECKED(log);
+  ZENGEN_TWIN_CHECKED(sqrt);
+  ZENGEN_TWIN_CHECKED(abs);
+  ZENGEN_TWIN_CHECKED(square);
+  ZENGEN_TWIN_CHECKED(pow);
+  ZENGEN_TWIN_CHECKED(clamp);
+  ZENGEN_TWIN_CHECKED(rdiv);
   for (const Shape& s : kShapes) {
     INFO("shape " << s);
     const Tensor x = randf(s), pos = (rand(s) + 0.1).detach();
@@ -43,6 +52,16 @@ TEST_CASE("cuda ops: unary and scalar element-wise ops match the CPU", "[cuda][e
 }
 
 TEST_CASE("cuda ops: binary ops with broadcasting and strided views", "[cuda][elementwise]") {
+  ZENGEN_TWIN_CHECKED(add);
+  ZENGEN_TWIN_CHECKED(sub);
+  ZENGEN_TWIN_CHECKED(mul);
+  ZENGEN_TWIN_CHECKED(div);
+  ZENGEN_TWIN_CHECKED(maximum);
+  ZENGEN_TWIN_CHECKED(minimum);
+  ZENGEN_TWIN_CHECKED(transpose);
+  ZENGEN_TWIN_CHECKED(narrow);
+  ZENGEN_TWIN_CHECKED(contiguous);
+  ZENGEN_TWIN_CHECKED(expand);
   const Tensor x = randf({8, 3, 5, 7}), y = randf({8, 3, 5, 7});
   const Tensor bias = randf({3, 1, 1}), row = randf({7}), scalar = randf({});
   check_op([](auto& v) { return v[0] + v[1]; }, {x, y});
@@ -60,6 +79,8 @@ TEST_CASE("cuda ops: binary ops with broadcasting and strided views", "[cuda][el
 }
 
 TEST_CASE("cuda ops: comparisons, where, casts", "[cuda][elementwise]") {
+  ZENGEN_TWIN_CHECKED(compare);
+  ZENGEN_TWIN_CHECKED(where);
   const Tensor x = randf({5, 129}), y = randf({129});
   check_op([](auto& v) { return gt(v[0], v[1]).to(DType::Float32); }, {x, y});
   check_op([](auto& v) { return le(v[0], 0.25).to(DType::Float32); }, {x});
@@ -71,6 +92,12 @@ TEST_CASE("cuda ops: comparisons, where, casts", "[cuda][elementwise]") {
 }
 
 TEST_CASE("cuda ops: activations forward and backward", "[cuda][activation]") {
+  ZENGEN_TWIN_CHECKED(relu);
+  ZENGEN_TWIN_CHECKED(leaky_relu);
+  ZENGEN_TWIN_CHECKED(leaky_relu_backward);
+  ZENGEN_TWIN_CHECKED(sigmoid);
+  ZENGEN_TWIN_CHECKED(tanh);
+  ZENGEN_TWIN_CHECKED(softplus);
   for (const Shape& s : kShapes) {
     INFO("shape " << s);
     const Tensor x = randf(s), g = randf(s);
@@ -84,6 +111,7 @@ TEST_CASE("cuda ops: activations forward and backward", "[cuda][activation]") {
 }
 
 TEST_CASE("cuda ops: log_softmax (fused kernels) along every dim, and its gradient", "[cuda][activation]") {
+  ZENGEN_TWIN_CHECKED(log_softmax);
   // A row per block (last dim: 10 classes, a 1000-wide row, a 4097-wide one
   // past the 256 threads), a column per thread (dim 0 and a middle dim).
   for (const Shape& s : {Shape{33, 10}, Shape{5, 1000}, Shape{3, 4097}, Shape{4, 7, 9, 5}}) {
@@ -118,6 +146,7 @@ TEST_CASE("cuda ops: log_softmax (fused kernels) along every dim, and its gradie
 }
 
 TEST_CASE("cuda ops: bias_leaky_relu (one fused pass) and its gradients", "[cuda][activation]") {
+  ZENGEN_TWIN_CHECKED(bias_leaky_relu);
   struct Case {
     Shape shape;
     std::int64_t dim;
@@ -154,6 +183,11 @@ TEST_CASE("cuda ops: LeakyReLU on views with a storage offset, aligned and not",
 }
 
 TEST_CASE("cuda ops: reductions over dims, full sums, max and argmax", "[cuda][reduction]") {
+  ZENGEN_TWIN_CHECKED(sum);
+  ZENGEN_TWIN_CHECKED(mean);
+  ZENGEN_TWIN_CHECKED(var);
+  ZENGEN_TWIN_CHECKED(max);
+  ZENGEN_TWIN_CHECKED(argmax);
   const Tensor x = randf({64, 3, 17, 9});
   check_op([](auto& v) { return sum(v[0]); }, {x}, 1e-5);
   check_op([](auto& v) { return sum(v[0], {0, 2, 3}); }, {x}, 1e-5);  // a bias gradient
@@ -173,6 +207,7 @@ TEST_CASE("cuda ops: reductions over dims, full sums, max and argmax", "[cuda][r
 }
 
 TEST_CASE("cuda ops: matmul through cuBLAS, transposed operands and batches", "[cuda][matmul]") {
+  ZENGEN_TWIN_CHECKED(matmul);
   const Tensor a = randf({37, 19}), b = randf({19, 23});
   check_op([](auto& v) { return matmul(v[0], v[1]); }, {a, b});
   check_op([](auto& v) { return matmul(v[1].t(), v[0].t()); }, {a, b});
@@ -184,6 +219,11 @@ TEST_CASE("cuda ops: matmul through cuBLAS, transposed operands and batches", "[
 }
 
 TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][loss]") {
+  ZENGEN_TWIN_CHECKED(mse_loss);
+  ZENGEN_TWIN_CHECKED(l1_loss);
+  ZENGEN_TWIN_CHECKED(binary_cross_entropy);
+  ZENGEN_TWIN_CHECKED(binary_cross_entropy_with_logits);
+  ZENGEN_TWIN_CHECKED(gaussian_kl);
   const Shape s{64, 3, 5, 7};
   const Tensor logits = randf(s), target = rand(s), p = (rand(s) * 0.98 + 0.01).detach(), w = rand({7});
   for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
@@ -239,6 +279,7 @@ TEST_CASE("cuda ops: losses forward and backward in every reduction", "[cuda][lo
 }
 
 TEST_CASE("cuda ops: cross_entropy (fused kernels) and its gradient", "[cuda][loss]") {
+  ZENGEN_TWIN_CHECKED(cross_entropy);
   // 10 classes (fewer than a warp), 1000 (a block's stride loop), and rows
   // of large logits (the max shift keeps exp finite).
   for (const std::int64_t classes : {10, 1000}) {
@@ -274,6 +315,8 @@ TEST_CASE("cuda ops: cross_entropy (fused kernels) and its gradient", "[cuda][lo
 }
 
 TEST_CASE("cuda ops: index_select and its gradient (index_add)", "[cuda][index]") {
+  ZENGEN_TWIN_CHECKED(index_select);
+  ZENGEN_TWIN_CHECKED(index_add);
   const Tensor table = randf({11, 6}), g = randf({5, 6});
   const Tensor index = tensor({3.0, 0.0, 10.0, 3.0, -1.0}, {5}).to(DType::Int64);
   check_op([&](auto& v) { return index_select(v[0], 0, index); }, {table});

@@ -209,6 +209,7 @@ TEST_CASE("cuda training: a GAN moves to the GPU after training on the CPU and t
 }
 
 TEST_CASE("cuda training: the fused batch_norm_training kernels match the CPU's", "[cuda][batchnorm]") {
+  ZENGEN_TWIN_CHECKED(batch_norm_training);
   // BatchNorm1d's [N, C], 4x4-like small planes with many channels, a long
   // channel (many values per block), float64, with and without the affine
   // parameters, with and without a fused ReLU / LeakyReLU; outputs poisoned

@@ -330,8 +330,8 @@ TEST_CASE("conv: non-contiguous inputs", "[ops][conv]") {
   require_close(conv2d(x, w, b, p), ref, 1e-12);
 }
 
-ZENGEN_GRADCHECKED(conv2d);
 TEST_CASE("conv: conv2d gradcheck", "[ops][conv][gradcheck]") {
+  ZENGEN_GRADCHECKED(conv2d);
   manual_seed(5);
   {
     const Conv2dParams p{.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}};
@@ -350,8 +350,8 @@ TEST_CASE("conv: conv2d gradcheck", "[ops][conv][gradcheck]") {
   require_gradcheck([](auto& in) { return conv2d(in[0], in[1]); }, {rand64({1, 1, 5, 5}, false), rand64({1, 1, 3, 3})});
 }
 
-ZENGEN_GRADCHECKED(conv_transpose2d);
 TEST_CASE("conv: conv_transpose2d gradcheck", "[ops][conv][gradcheck]") {
+  ZENGEN_GRADCHECKED(conv_transpose2d);
   manual_seed(6);
   {
     const Conv2dParams p{.stride = {2, 2}, .padding = {1, 0}, .dilation = {1, 2}, .output_padding = {1, 0}};

@@ -120,11 +120,13 @@ TEST_CASE("elementwise: NaN propagates through maximum, minimum and clamp", "[op
   REQUIRE(std::isnan(clamp(a, 0, 1).at<float>({0})));
 }
 
-ZENGEN_GRADCHECKED(add);
-ZENGEN_GRADCHECKED(sub);
-ZENGEN_GRADCHECKED(mul);
-ZENGEN_GRADCHECKED(div);
 TEST_CASE("elementwise: gradcheck of add, sub, mul, div with broadcasting", "[ops][elementwise][gradcheck]") {
+  ZENGEN_GRADCHECKED(add);
+  ZENGEN_GRADCHECKED(sub);
+  ZENGEN_GRADCHECKED(mul);
+  ZENGEN_GRADCHECKED(div);
+  ZENGEN_GRADCHECKED(rsub);
+  ZENGEN_GRADCHECKED(rdiv);
   manual_seed(7);
   const Tensor a = rand64({2, 3, 4}), b = rand64({3, 1}), d = rand64({4}) + 3.0;
   const Tensor d_leaf = d.detach().requires_grad_();
@@ -151,14 +153,14 @@ TEST_CASE("elementwise: gradcheck with non-contiguous inputs", "[ops][elementwis
   require_gradcheck([](auto& in) { return exp(permute(in[0], {1, 0})) * in[1]; }, {base, other});
 }
 
-ZENGEN_GRADCHECKED(neg);
-ZENGEN_GRADCHECKED(exp);
-ZENGEN_GRADCHECKED(log);
-ZENGEN_GRADCHECKED(sqrt);
-ZENGEN_GRADCHECKED(pow);
-ZENGEN_GRADCHECKED(abs);
-ZENGEN_GRADCHECKED(square);
 TEST_CASE("elementwise: gradcheck of unary ops", "[ops][elementwise][gradcheck]") {
+  ZENGEN_GRADCHECKED(neg);
+  ZENGEN_GRADCHECKED(exp);
+  ZENGEN_GRADCHECKED(log);
+  ZENGEN_GRADCHECKED(sqrt);
+  ZENGEN_GRADCHECKED(pow);
+  ZENGEN_GRADCHECKED(abs);
+  ZENGEN_GRADCHECKED(square);
   manual_seed(9);
   const Tensor x = rand64({3, 4});
   const Tensor positive = (rand64({3, 4}, false) + 2.0).detach().requires_grad_();
@@ -179,16 +181,20 @@ TEST_CASE("elementwise: gradcheck of unary ops", "[ops][elementwise][gradcheck]"
   require_gradcheck([](auto& in) { return abs(in[0]); }, {away});
 }
 
-ZENGEN_GRADCHECKED(clamp);
-ZENGEN_GRADCHECKED(maximum);
-ZENGEN_GRADCHECKED(minimum);
-ZENGEN_GRADCHECKED(where);
 TEST_CASE("elementwise: gradcheck of clamp, maximum, minimum, where", "[ops][elementwise][gradcheck]") {
+  ZENGEN_GRADCHECKED(clamp);
+  ZENGEN_GRADCHECKED(clamp_min);
+  ZENGEN_GRADCHECKED(clamp_max);
+  ZENGEN_GRADCHECKED(maximum);
+  ZENGEN_GRADCHECKED(minimum);
+  ZENGEN_GRADCHECKED(where);
   // Values kept away from the kinks (clamp bounds, ties).
   const Tensor x = tensor({-2.0, -0.3, 0.2, 0.7, 1.9, 3.0}, {2, 3}, {.dtype = DType::Float64}).requires_grad_();
   const Tensor y = tensor({-1.0, 0.4, -0.6, 1.5, 1.0, 2.5}, {2, 3}, {.dtype = DType::Float64}).requires_grad_();
   const Tensor row = tensor({0.1, -0.5, 2.0}, {.dtype = DType::Float64}).requires_grad_();
   require_gradcheck([](auto& in) { return clamp(in[0], -0.5, 1.0); }, {x});
+  require_gradcheck([](auto& in) { return clamp_min(in[0], -0.5); }, {x});
+  require_gradcheck([](auto& in) { return clamp_max(in[0], 1.0); }, {x});
   require_gradcheck([](auto& in) { return maximum(in[0], in[1]); }, {x, y});
   require_gradcheck([](auto& in) { return minimum(in[0], in[1]); }, {x, y});
   require_gradcheck([](auto& in) { return maximum(in[0], in[1]); }, {x, row});

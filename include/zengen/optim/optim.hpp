@@ -5,7 +5,6 @@
 #include "zengen/optim/adam.hpp"
 #include "zengen/optim/clip.hpp"
 #include "zengen/optim/finite.hpp"
-#include "zengen/optim/functors.hpp"
 #include "zengen/optim/optimizer.hpp"
 #include "zengen/optim/schedule.hpp"
 #include "zengen/optim/sgd.hpp"

@@ -1,6 +1,8 @@
 // Tensor printing in PyTorch's style:
 //   tensor([[1.0000, 2.5000],
 //           [3.0000, 4.0000]], dtype=float64, requires_grad=true)
+// In the ops layer, not core: a CUDA tensor is first copied to the host
+// (to(), a kernel), and grad_fn is shown by its node's name (autograd).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
