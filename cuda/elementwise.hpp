@@ -10,7 +10,7 @@
 namespace zengen::cuda {
 
 // Same members, in the same order, as the CPU kernels' enums (src/cpu/*.hpp);
-// src/ops/cuda_dispatch.hpp static_asserts it.
+// src/ops/kernels.cpp static_asserts it.
 enum class BinaryOp { Add, Sub, Mul, Div, Max, Min };
 enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Square };
 enum class ScalarOp { Add, Mul, RSub, RDiv };
