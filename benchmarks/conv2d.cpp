@@ -98,10 +98,10 @@ void BM_conv2d_layer(benchmark::State& state) {
   zg::manual_seed(0);
   const zg::Tensor x = zg::randn(l.input()), w = zg::randn(weight(l));
   const zg::Tensor y = zg::randn({g.batch, g.out_channels, g.out_h, g.out_w});
-  zengen::bench::conv_layer_kernel(state, l, g.flops(), [&](std::int64_t direction) {
-    if (direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g);
-    if (direction == 1) zg::cpu::conv2d_backward_data(x, y, w, zg::Tensor(), g);
-    if (direction == 2) zg::cpu::conv2d_backward_weight(w, x, y, g);
+  zengen::bench::conv_layer_kernel(state, l, g.flops(), [&](std::int64_t direction, const zg::cpu::ConvTuning& t) {
+    if (direction == 0) zg::cpu::conv2d_forward(y, x, w, zg::Tensor(), g, t);
+    if (direction == 1) zg::cpu::conv2d_backward_data(x, y, w, zg::Tensor(), g, t);
+    if (direction == 2) zg::cpu::conv2d_backward_weight(w, x, y, g, t);
   });
 }
 

@@ -61,20 +61,19 @@ void conv_op_forward_backward(benchmark::State& state, const ConvLayer& l, const
   set_gflops(state, 3 * flops);
 }
 
-/// One direction's kernel alone: run(direction) with the direction from
-/// argument 1 and, from argument 2, the float32 GEMM inside (0: zengen's
-/// sgemm, 1: Eigen's, the bar); labelled with the layer and direction.
+/// One direction's kernel alone: run(direction, tuning) with the direction
+/// from argument 1 and, from argument 2, the float32 GEMM inside (0:
+/// zengen's sgemm, 1: Eigen's, the bar) in `tuning`; labelled with the layer
+/// and direction.
 template <typename Run>
 void conv_layer_kernel(benchmark::State& state, const ConvLayer& l, double flops, Run run) {
   const auto direction = state.range(1);
-  const cpu::ConvTuning saved = cpu::conv_tuning();
-  cpu::conv_tuning().gemm_kernel = state.range(2) == 1 ? cpu::GemmKernel::Eigen : cpu::GemmKernel::Auto;
+  const cpu::ConvTuning tuning{.gemm_kernel = state.range(2) == 1 ? cpu::GemmKernel::Eigen : cpu::GemmKernel::Auto};
   for (auto _ : state) {
-    run(direction);
+    run(direction, tuning);
     benchmark::ClobberMemory();
   }
   state.SetLabel(l.label() + " " + kConvDirections[direction] + (state.range(2) == 1 ? " (Eigen GEMM)" : ""));
-  cpu::conv_tuning() = saved;
   set_gflops(state, flops);
 }
 

@@ -92,10 +92,10 @@ void BM_conv_transpose2d_layer(benchmark::State& state) {
   zg::manual_seed(0);
   const zg::Tensor x = zg::randn(l.input()), w = zg::randn(weight(l));
   const zg::Tensor y = zg::randn({l.batch, l.out_channels, out_size(l), out_size(l)});
-  zengen::bench::conv_layer_kernel(state, l, g.flops(), [&](std::int64_t direction) {
-    if (direction == 0) zg::cpu::conv2d_backward_data(y, x, w, zg::Tensor(), g);
-    if (direction == 1) zg::cpu::conv2d_forward(x, y, w, zg::Tensor(), g);
-    if (direction == 2) zg::cpu::conv2d_backward_weight(w, y, x, g);
+  zengen::bench::conv_layer_kernel(state, l, g.flops(), [&](std::int64_t direction, const zg::cpu::ConvTuning& t) {
+    if (direction == 0) zg::cpu::conv2d_backward_data(y, x, w, zg::Tensor(), g, t);
+    if (direction == 1) zg::cpu::conv2d_forward(x, y, w, zg::Tensor(), g, t);
+    if (direction == 2) zg::cpu::conv2d_backward_weight(w, y, x, g, t);
   });
 }
 

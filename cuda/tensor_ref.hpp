@@ -1,7 +1,7 @@
 // What a CUDA launcher sees of a tensor: a device pointer to its first
 // element, dtype, device and geometry (sizes and strides in elements, up to
 // kMaxDims dims). Plain C++, no CUDA header: src/ops builds these from
-// Tensors (src/ops/cuda_dispatch.hpp) and the CPU tests build them by hand
+// Tensors (src/ops/kernels.cpp) and the CPU tests build them by hand
 // to check the launchers' validation without a GPU.
 #pragma once
 

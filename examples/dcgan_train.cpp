@@ -136,15 +136,18 @@ std::vector<zg::io::Series> binned_curves(const zg::train::MetricLog& log) {
   return curves;
 }
 
-template <typename Objective>
-int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, Objective objective) {
-  const std::int64_t channels = images.size(1);
-  const fs::path out = cfg.out;
-  const fs::path ckpt = out / "checkpoint.safetensors", csv = out / "loss.csv";
-  const std::vector<std::string> columns{"step", "epoch", "d_loss", "g_loss", "d_real", "d_fake"};
-  const auto arch = architecture(cfg, images);
+const std::vector<std::string> kColumns{"step", "epoch", "d_loss", "g_loss", "d_real", "d_fake"};
 
-  auto gan = zg::models::GAN(
+/// Where a run writes: the output folder, its checkpoint and its loss log.
+struct Paths {
+  fs::path out, ckpt, csv;
+  explicit Paths(const fs::path& folder)
+      : out(folder), ckpt(folder / "checkpoint.safetensors"), csv(folder / "loss.csv") {}
+};
+
+template <typename Objective>
+auto make_gan(const Config& cfg, std::int64_t channels, Objective objective) {
+  return zg::models::GAN(
       zg::models::dcgan_generator({.nz = cfg.nz, .ngf = cfg.ngf, .size = cfg.size, .channels = channels}),
       zg::models::dcgan_discriminator({.ndf = cfg.ndf, .size = cfg.size, .channels = channels}), objective,
       zg::models::GANOptions{
@@ -156,70 +159,64 @@ int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, 
           .ema_warmup = true,  // short runs (the demo's few hundred steps) still sample from trained weights
           .fixed_noise = 64,
           .non_finite = cfg.non_finite == "skip" ? zg::optim::NonFinitePolicy::Skip : zg::optim::NonFinitePolicy::Raise});
-  gan.to(device);  // before loading a checkpoint: the GAN moves only before its first step
-  zg::data::DataLoader loader(images, zg::Tensor(), {.batch_size = cfg.batch_size, .random_flip = cfg.flip});
-  if (loader.size() == 0)
-    throw zg::ValueError("no full batch of " + std::to_string(cfg.batch_size) + " in " +
-                         std::to_string(images.size(0)) + " training images");
+}
 
-  zg::train::TrainerState state;
-  zg::train::MetricLog log(columns);
-  if (cfg.resume) {
-    if (!fs::exists(ckpt))
-      throw zg::IOError("--resume: no checkpoint at " + ckpt.string() + " (train without --resume first)");
-    const zg::io::Checkpoint c = zg::io::load_checkpoint(ckpt.string());
-    const auto data_changes = zg::train::check_resume_metadata(
-        c.metadata, arch, ckpt.string(), {"model", "image_size", "channels", "latent", "ngf", "ndf", "objective"},
-        {"dataset", "examples", "batch_size"});
-    gan.load_state_dict(c.parts);
-    state = zg::train::trainer_state_from(c.part("trainer"), ckpt.string());
-    if (!data_changes.empty()) {
-      // Other data: the saved position names other batches. Start the epoch afresh.
-      for (const auto& change : data_changes) std::printf("note: the data changed since the checkpoint (%s)\n", change.c_str());
-      std::printf("note: so the run continues from step %lld, but not exactly as it would have: epoch %lld starts over\n",
-                  static_cast<long long>(state.step), static_cast<long long>(state.epoch));
-      state.batch = 0;
-    }
-    if (fs::exists(csv)) {
-      log = zg::train::MetricLog::read_csv(csv.string(), columns);
-      log.truncate_after(static_cast<double>(state.step));  // steps after the checkpoint are trained again
-    }
-    std::printf("resumed from %s: step %lld, epoch %lld, batch %lld\n", ckpt.string().c_str(),
-                static_cast<long long>(state.step), static_cast<long long>(state.epoch),
-                static_cast<long long>(state.batch));
+/// --resume: the GAN's parts and the trainer state from the checkpoint
+/// (after checking that it was trained the same way), and the log up to its
+/// step. Other data (a different dataset, size or batch) continue from the
+/// checkpoint's step with the epoch started over.
+template <typename Gan>
+void resume(const Paths& paths, const std::map<std::string, std::string>& arch, Gan& gan,
+            zg::train::TrainerState& state, zg::train::MetricLog& log) {
+  if (!fs::exists(paths.ckpt))
+    throw zg::IOError("--resume: no checkpoint at " + paths.ckpt.string() + " (train without --resume first)");
+  const zg::io::Checkpoint c = zg::io::load_checkpoint(paths.ckpt.string());
+  const auto data_changes = zg::train::check_resume_metadata(
+      c.metadata, arch, paths.ckpt.string(), {"model", "image_size", "channels", "latent", "ngf", "ndf", "objective"},
+      {"dataset", "examples", "batch_size"});
+  gan.load_state_dict(c.parts);
+  state = zg::train::trainer_state_from(c.part("trainer"), paths.ckpt.string());
+  if (!data_changes.empty()) {
+    // Other data: the saved position names other batches. Start the epoch afresh.
+    for (const auto& change : data_changes) std::printf("note: the data changed since the checkpoint (%s)\n", change.c_str());
+    std::printf("note: so the run continues from step %lld, but not exactly as it would have: epoch %lld starts over\n",
+                static_cast<long long>(state.step), static_cast<long long>(state.epoch));
+    state.batch = 0;
   }
+  if (fs::exists(paths.csv)) {
+    log = zg::train::MetricLog::read_csv(paths.csv.string(), kColumns);
+    log.truncate_after(static_cast<double>(state.step));  // steps after the checkpoint are trained again
+  }
+  std::printf("resumed from %s: step %lld, epoch %lld, batch %lld\n", paths.ckpt.string().c_str(),
+              static_cast<long long>(state.step), static_cast<long long>(state.epoch),
+              static_cast<long long>(state.batch));
+}
 
-  const std::int64_t total = cfg.steps > 0 ? cfg.steps : cfg.epochs * loader.size();
+void print_start(const Config& cfg, const zg::Tensor& images, std::int64_t batches, std::int64_t total,
+                 zg::Device device) {
   char budget_text[64] = "";
   if (cfg.minutes > 0) std::snprintf(budget_text, sizeof budget_text, ", at most %g minutes", cfg.minutes);
   std::printf("training DCGAN (%s) on %s: %lld images %lldx%lldx%lld, %lld batches of %lld per epoch, up to step %lld%s, on %s\n",
               cfg.objective.c_str(), cfg.dataset.c_str(), static_cast<long long>(images.size(0)),
-              static_cast<long long>(channels), static_cast<long long>(cfg.size), static_cast<long long>(cfg.size),
-              static_cast<long long>(loader.size()), static_cast<long long>(cfg.batch_size),
-              static_cast<long long>(total),
-              budget_text, zengen_examples::device_label(device).c_str());
+              static_cast<long long>(images.size(1)), static_cast<long long>(cfg.size),
+              static_cast<long long>(cfg.size), static_cast<long long>(batches),
+              static_cast<long long>(cfg.batch_size), static_cast<long long>(total), budget_text,
+              zengen_examples::device_label(device).c_str());
   std::fflush(stdout);
+}
 
-  auto save = [&] {
-    state.step = gan.step();
-    state.rng = zg::default_generator().state();
-    auto parts = gan.state_dict();
-    parts["trainer"] = zg::train::to_state_dict(state);
-    log.write_csv(csv.string());  // first: the log never lags behind the checkpoint
-    zg::io::save_checkpoint(ckpt.string(), parts, arch);
-  };
-  std::vector<std::string> written;
-  auto samples = [&](const fs::path& path) {
-    zg::io::save_image_grid(gan.sample_fixed(), path.string());
-    written.push_back(path.string());
-  };
-
+/// The steps from the GAN's step up to `total`, epoch after epoch, logging,
+/// sampling and checkpointing (`save`) as configured; `samples(path)`
+/// writes a grid. Returns true when the time budget stopped it.
+template <typename Gan, typename Save, typename Samples>
+bool train_steps(const Config& cfg, zg::Device device, const Paths& paths, Gan& gan, zg::data::DataLoader& loader,
+                 std::int64_t total, zg::train::TrainerState& state, zg::train::MetricLog& log, Save&& save,
+                 Samples&& samples) {
   const double budget = cfg.minutes * 60.0;
   zg::train::Progress progress(
       std::cout, {.total_steps = total, .time_budget_seconds = budget, .log_every = cfg.log_every, .label = "dcgan"});
   const auto start = Clock::now();
   bool out_of_time = false;
-  const std::int64_t first_step = gan.step();
   while (gan.step() < total && !out_of_time) {
     for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
       const zg::models::GANStepStats s = gan.train_step(it->images.to(device));
@@ -230,22 +227,59 @@ int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, 
       }
       log.add({static_cast<double>(step), static_cast<double>(state.epoch), s.d_loss, s.g_loss, s.d_real, s.d_fake});
       progress.update(step, state.epoch, {{"D", s.d_loss}, {"G", s.g_loss}, {"D(x)", s.d_real}, {"D(G(z))", s.d_fake}});
-      if (step % cfg.sample_every == 0) samples(out / step_name("samples", step));
+      if (step % cfg.sample_every == 0) samples(paths.out / step_name("samples", step));
       out_of_time = budget > 0 && seconds_since(start) >= budget;
       if (step % cfg.checkpoint_every == 0 && step < total && !out_of_time) {
         save();
-        progress.message("step " + std::to_string(step) + ": wrote " + ckpt.string());
+        progress.message("step " + std::to_string(step) + ": wrote " + paths.ckpt.string());
       }
       if (step >= total || out_of_time) break;
     }
   }
   progress.finish();
+  return out_of_time;
+}
+
+template <typename Objective>
+int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, Objective objective) {
+  const Paths paths(cfg.out);
+  const auto arch = architecture(cfg, images);
+  auto gan = make_gan(cfg, images.size(1), objective);
+  gan.to(device);  // the optimizers' state, fresh or loaded below, follows the parameters at their next step
+  zg::data::DataLoader loader(images, zg::Tensor(), {.batch_size = cfg.batch_size, .random_flip = cfg.flip});
+  if (loader.size() == 0)
+    throw zg::ValueError("no full batch of " + std::to_string(cfg.batch_size) + " in " +
+                         std::to_string(images.size(0)) + " training images");
+
+  zg::train::TrainerState state;
+  zg::train::MetricLog log(kColumns);
+  if (cfg.resume) resume(paths, arch, gan, state, log);
+  const std::int64_t total = cfg.steps > 0 ? cfg.steps : cfg.epochs * loader.size();
+  print_start(cfg, images, loader.size(), total, device);
+
+  auto save = [&] {
+    state.step = gan.step();
+    state.rng = zg::default_generator().state();
+    auto parts = gan.state_dict();
+    parts["trainer"] = zg::train::to_state_dict(state);
+    log.write_csv(paths.csv.string());  // first: the log never lags behind the checkpoint
+    zg::io::save_checkpoint(paths.ckpt.string(), parts, arch);
+  };
+  std::vector<std::string> written;
+  auto samples = [&](const fs::path& path) {
+    zg::io::save_image_grid(gan.sample_fixed(), path.string());
+    written.push_back(path.string());
+  };
+
+  const auto start = Clock::now();
+  const std::int64_t first_step = gan.step();
+  const bool out_of_time = train_steps(cfg, device, paths, gan, loader, total, state, log, save, samples);
   const double secs = seconds_since(start);
   if (out_of_time) std::printf("stopped at step %lld: the %g-minute budget is spent\n",
                                static_cast<long long>(gan.step()), cfg.minutes);
   save();
-  samples(out / "samples_final.png");
-  zg::io::plot_curves((out / "loss.png").string(), binned_curves(log),
+  samples(paths.out / "samples_final.png");
+  zg::io::plot_curves((paths.out / "loss.png").string(), binned_curves(log),
                       {.title = "DCGAN (" + cfg.objective + ") on " + cfg.dataset, .x_label = "step", .y_label = "loss"});
   const std::int64_t trained = gan.step() - first_step;
   std::printf("%lld steps in %.1f s (%.2f steps/s)%s\n", static_cast<long long>(trained), secs,
@@ -253,9 +287,9 @@ int train(const Config& cfg, const zg::Device device, const zg::Tensor& images, 
               gan.skipped_updates() > 0
                   ? (", " + std::to_string(gan.skipped_updates()) + " non-finite updates skipped").c_str()
                   : "");
-  written.push_back((out / "loss.png").string());
-  written.push_back(csv.string());
-  written.push_back(ckpt.string());
+  written.push_back((paths.out / "loss.png").string());
+  written.push_back(paths.csv.string());
+  written.push_back(paths.ckpt.string());
   std::printf("wrote:\n");
   for (const auto& p : written) std::printf("  %s\n", p.c_str());
   return 0;

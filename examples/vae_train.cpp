@@ -101,6 +101,114 @@ double iwae_bound(V& vae, const zg::Tensor& images, std::int64_t k) {
   return total / static_cast<double>(n);
 }
 
+/// The running sums of an epoch's training loss (they travel with the
+/// trainer state in the checkpoint, so a resumed epoch reports its mean).
+struct EpochLoss {
+  double sum = 0;
+  std::int64_t count = 0;
+  double mean() const { return count > 0 ? sum / static_cast<double>(count) : 0.0; }
+};
+
+/// --resume: the VAE's parts, the trainer state and the epoch's loss sums
+/// from the checkpoint (after checking that it was trained the same way),
+/// and the log of the epochs it finished. Other data (a different dataset
+/// or batch) start the interrupted epoch over.
+template <typename V>
+void resume(const Config& cfg, const fs::path& ckpt, const fs::path& csv,
+            const std::map<std::string, std::string>& architecture, V& vae, zg::train::TrainerState& state,
+            EpochLoss& loss, zg::train::MetricLog& log) {
+  if (!fs::exists(ckpt))
+    throw zg::IOError("--resume: no checkpoint at " + ckpt.string() + " (train without --resume first)");
+  const zg::io::Checkpoint c = zg::io::load_checkpoint(ckpt.string());
+  const auto data_changes = zg::train::check_resume_metadata(
+      c.metadata, architecture, ckpt.string(), {"model", "image_size", "channels", "latent", "hidden", "base"},
+      {"dataset", "examples", "batch_size"});
+  vae.load_state_dict(c.parts);
+  const auto& trainer = c.part("trainer");
+  state = zg::train::trainer_state_from(trainer, ckpt.string());
+  for (const char* name : {"epoch_loss_sum", "epoch_loss_count"})
+    if (!trainer.contains(name))
+      throw zg::FormatError(ckpt.string() + ": part \"trainer\" has no \"" + name + "\"");
+  loss = {trainer.at("epoch_loss_sum").item<double>(), trainer.at("epoch_loss_count").item<std::int64_t>()};
+  if (!data_changes.empty()) {
+    // Other data: the saved position names other batches. Start the epoch afresh.
+    for (const auto& change : data_changes) std::printf("note: the data changed since the checkpoint (%s)\n", change.c_str());
+    if (state.batch > 0)
+      std::printf("note: so epoch %lld starts over instead of continuing at batch %lld\n",
+                  static_cast<long long>(state.epoch + 1), static_cast<long long>(state.batch));
+    state.batch = 0;
+    loss = {};
+  }
+  if (fs::exists(csv)) {
+    log = zg::train::MetricLog::read_csv(csv.string(), kColumns);
+    log.truncate_after(static_cast<double>(state.epoch));  // epochs the checkpoint has not finished
+  }
+  std::printf("resumed from %s: after epoch %lld and %lld batches of the next, step %lld\n", ckpt.string().c_str(),
+              static_cast<long long>(state.epoch), static_cast<long long>(state.batch),
+              static_cast<long long>(vae.step()));
+  if (state.epoch >= cfg.epochs)
+    std::printf("the checkpoint is already at epoch %lld of %d: nothing to train\n",
+                static_cast<long long>(state.epoch), cfg.epochs);
+}
+
+/// An epoch's images under `out`: 64 samples, 32 test images above their
+/// reconstructions, and interpolations between 8 pairs of test images.
+/// Returns the files' paths.
+template <typename V>
+std::vector<std::string> write_epoch_images(V& vae, const zg::Tensor& test_images, const fs::path& out, int epoch) {
+  zg::NoGradGuard no_grad;
+  const zg::io::ImageGridOptions grid{.range = zg::io::ImageRange::ZeroToOne};
+  const std::vector<std::string> written{(out / epoch_name("samples", epoch)).string(),
+                                         (out / epoch_name("reconstructions", epoch)).string(),
+                                         (out / "interpolations.png").string()};
+  zg::io::save_image_grid(vae.sample(64), written[0], grid);
+  const std::int64_t shown = std::min<std::int64_t>(32, test_images.size(0));
+  const zg::Tensor x = test_images.narrow(0, 0, shown);
+  zg::io::save_image_grid(zg::cat({x, vae.reconstruct(x)}, 0), written[1],
+                          {.nrow = 16, .range = zg::io::ImageRange::ZeroToOne});
+  const std::int64_t pairs = std::min<std::int64_t>(8, test_images.size(0) / 2);
+  if (pairs > 0)
+    zg::io::save_image_grid(
+        vae.interpolate(test_images.narrow(0, 0, pairs), test_images.narrow(0, pairs, pairs), 10), written[2],
+        {.nrow = 10, .range = zg::io::ImageRange::ZeroToOne});
+  return written;
+}
+
+/// The IWAE (k = 50) bound on the first 1,000 test images, printed.
+template <typename V>
+void report_iwae(V& vae, const zg::Tensor& test_images) {
+  const std::int64_t n_iwae = std::min<std::int64_t>(1000, test_images.size(0));
+  vae.eval();
+  const auto iwae_start = Clock::now();
+  const double bound = iwae_bound(vae, test_images.narrow(0, 0, n_iwae), 50);
+  std::printf("IWAE (k=50) on %lld test images: log p(x) >= %.2f nats/image, %.1f s\n",
+              static_cast<long long>(n_iwae), bound, seconds_since(iwae_start));
+}
+
+/// The rest of the epoch in progress (from the saved batch on), adding to
+/// its loss sums, with a checkpoint (`save`) every cfg.checkpoint_every
+/// steps but at its end (the end writes its own, after the test figures).
+template <typename V, typename Save>
+void train_epoch(const Config& cfg, zg::Device device, V& vae, zg::data::DataLoader& loader,
+                 zg::train::TrainerState& state, EpochLoss& loss, zg::train::Progress& progress, const fs::path& ckpt,
+                 Save&& save) {
+  vae.train();
+  for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
+    const zg::models::VAEStats s = vae.train_step(it->images.to(device));
+    if (!s.skipped) {
+      loss.sum += s.loss;
+      ++loss.count;
+    }
+    ++state.batch;
+    progress.update(vae.step(), state.epoch + 1, {{"loss", s.loss}, {"kl", s.kl}});
+    if (cfg.checkpoint_every > 0 && vae.step() % cfg.checkpoint_every == 0 && state.batch < loader.size()) {
+      save();
+      progress.message("step " + std::to_string(vae.step()) + ": wrote " + ckpt.string());
+    }
+  }
+  progress.finish();
+}
+
 template <typename Nets>
 int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data::MNIST& train_set,
           const zg::data::MNIST& test_set, const std::map<std::string, std::string>& architecture) {
@@ -117,56 +225,19 @@ int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data:
     throw zg::ValueError("no full batch of " + std::to_string(cfg.batch_size) + " in " +
                          std::to_string(train_set.size()) + " training images");
 
-  // state.epoch is the epoch in progress, 0-based (printed 1-based); the
-  // running sums of its training loss travel with it in the checkpoint.
+  // state.epoch is the epoch in progress, 0-based (printed 1-based).
   zg::train::TrainerState state;
-  double loss_sum = 0;
-  std::int64_t loss_count = 0;
+  EpochLoss loss;
   zg::train::MetricLog log(kColumns);
-  if (cfg.resume) {
-    if (!fs::exists(ckpt))
-      throw zg::IOError("--resume: no checkpoint at " + ckpt.string() + " (train without --resume first)");
-    const zg::io::Checkpoint c = zg::io::load_checkpoint(ckpt.string());
-    const auto data_changes = zg::train::check_resume_metadata(
-        c.metadata, architecture, ckpt.string(), {"model", "image_size", "channels", "latent", "hidden", "base"},
-        {"dataset", "examples", "batch_size"});
-    vae.load_state_dict(c.parts);
-    const auto& trainer = c.part("trainer");
-    state = zg::train::trainer_state_from(trainer, ckpt.string());
-    for (const char* name : {"epoch_loss_sum", "epoch_loss_count"})
-      if (!trainer.contains(name))
-        throw zg::FormatError(ckpt.string() + ": part \"trainer\" has no \"" + name + "\"");
-    loss_sum = trainer.at("epoch_loss_sum").item<double>();
-    loss_count = trainer.at("epoch_loss_count").item<std::int64_t>();
-    if (!data_changes.empty()) {
-      // Other data: the saved position names other batches. Start the epoch afresh.
-      for (const auto& change : data_changes) std::printf("note: the data changed since the checkpoint (%s)\n", change.c_str());
-      if (state.batch > 0)
-        std::printf("note: so epoch %lld starts over instead of continuing at batch %lld\n",
-                    static_cast<long long>(state.epoch + 1), static_cast<long long>(state.batch));
-      state.batch = 0;
-      loss_sum = 0;
-      loss_count = 0;
-    }
-    if (fs::exists(csv)) {
-      log = zg::train::MetricLog::read_csv(csv.string(), kColumns);
-      log.truncate_after(static_cast<double>(state.epoch));  // epochs the checkpoint has not finished
-    }
-    std::printf("resumed from %s: after epoch %lld and %lld batches of the next, step %lld\n", ckpt.string().c_str(),
-                static_cast<long long>(state.epoch), static_cast<long long>(state.batch),
-                static_cast<long long>(vae.step()));
-    if (state.epoch >= cfg.epochs)
-      std::printf("the checkpoint is already at epoch %lld of %d: nothing to train\n",
-                  static_cast<long long>(state.epoch), cfg.epochs);
-  }
+  if (cfg.resume) resume(cfg, ckpt, csv, architecture, vae, state, loss, log);
 
   auto save = [&] {
     state.step = vae.step();
     state.rng = zg::default_generator().state();
     auto parts = vae.state_dict();
     parts["trainer"] = zg::train::to_state_dict(state);
-    parts["trainer"]["epoch_loss_sum"] = zg::scalar_tensor(loss_sum, {.dtype = zg::DType::Float64});
-    parts["trainer"]["epoch_loss_count"] = zg::scalar_tensor(static_cast<double>(loss_count), {.dtype = zg::DType::Int64});
+    parts["trainer"]["epoch_loss_sum"] = zg::scalar_tensor(loss.sum, {.dtype = zg::DType::Float64});
+    parts["trainer"]["epoch_loss_count"] = zg::scalar_tensor(static_cast<double>(loss.count), {.dtype = zg::DType::Int64});
     log.write_csv(csv.string());
     zg::io::save_checkpoint(ckpt.string(), parts, architecture);
   };
@@ -184,51 +255,20 @@ int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data:
   const auto run_start = Clock::now();
   auto epoch_start = Clock::now();
   while (state.epoch < cfg.epochs) {
-    vae.train();
-    for (auto it = zg::train::resume_epoch(loader, state); it != loader.end(); ++it) {
-      const zg::models::VAEStats s = vae.train_step(it->images.to(device));
-      if (!s.skipped) {
-        loss_sum += s.loss;
-        ++loss_count;
-      }
-      ++state.batch;
-      progress.update(vae.step(), state.epoch + 1, {{"loss", s.loss}, {"kl", s.kl}});
-      // The epoch's end writes its own checkpoint (after the test figures).
-      if (cfg.checkpoint_every > 0 && vae.step() % cfg.checkpoint_every == 0 && state.batch < loader.size()) {
-        save();
-        progress.message("step " + std::to_string(vae.step()) + ": wrote " + ckpt.string());
-      }
-    }
-    progress.finish();
+    train_epoch(cfg, device, vae, loader, state, loss, progress, ckpt, save);
     const int epoch = static_cast<int>(state.epoch) + 1;
 
     vae.eval();
-    const double train_loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
+    const double train_loss = loss.mean();
     const double nelbo = test_nelbo(vae, test_images);
-    {
-      zg::NoGradGuard no_grad;
-      const zg::io::ImageGridOptions grid{.range = zg::io::ImageRange::ZeroToOne};
-      written = {(out / epoch_name("samples", epoch)).string(), (out / epoch_name("reconstructions", epoch)).string(),
-                 (out / "interpolations.png").string()};
-      zg::io::save_image_grid(vae.sample(64), written[0], grid);
-      const std::int64_t shown = std::min<std::int64_t>(32, test_images.size(0));
-      const zg::Tensor x = test_images.narrow(0, 0, shown);
-      zg::io::save_image_grid(zg::cat({x, vae.reconstruct(x)}, 0), written[1],
-                              {.nrow = 16, .range = zg::io::ImageRange::ZeroToOne});
-      const std::int64_t pairs = std::min<std::int64_t>(8, test_images.size(0) / 2);
-      if (pairs > 0)
-        zg::io::save_image_grid(
-            vae.interpolate(test_images.narrow(0, 0, pairs), test_images.narrow(0, pairs, pairs), 10), written[2],
-            {.nrow = 10, .range = zg::io::ImageRange::ZeroToOne});
-    }
+    written = write_epoch_images(vae, test_images, out, epoch);
     const double secs = seconds_since(epoch_start);
     log.add({static_cast<double>(epoch), static_cast<double>(vae.step()), train_loss, nelbo, secs});
     plot(out / "loss.png", log, title);
 
     ++state.epoch;
     state.batch = 0;
-    loss_sum = 0;
-    loss_count = 0;
+    loss = {};
     save();
     std::printf("epoch %d/%d: train loss %.2f, test -ELBO %.2f nats/image, %.1f s%s\n", epoch, cfg.epochs, train_loss,
                 nelbo, secs,
@@ -238,12 +278,7 @@ int train(const Config& cfg, const zg::Device device, Nets nets, const zg::data:
     epoch_start = Clock::now();
   }
 
-  const std::int64_t n_iwae = std::min<std::int64_t>(1000, test_images.size(0));
-  vae.eval();
-  const auto iwae_start = Clock::now();
-  const double bound = iwae_bound(vae, test_images.narrow(0, 0, n_iwae), 50);
-  std::printf("IWAE (k=50) on %lld test images: log p(x) >= %.2f nats/image, %.1f s\n",
-              static_cast<long long>(n_iwae), bound, seconds_since(iwae_start));
+  report_iwae(vae, test_images);
   std::printf("total %.1f s\n", seconds_since(run_start));
   written.push_back((out / "loss.png").string());
   written.push_back(csv.string());

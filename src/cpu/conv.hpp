@@ -34,6 +34,17 @@
 // The plain-loop versions in `reference` are the direct definition (seven
 // nested loops); the tests compare the fast ones against them.
 //
+// The code, by concern (every file compiled once per ISA level, cpu/isa.hpp):
+//   conv.cpp                the entry points and the fast kernels: which path a call takes
+//   conv_common.hpp         index arithmetic, geometry tests, thread-local workspaces
+//   conv_gemm.hpp           the GEMM call: zengen's sgemm for float32, Eigen for float64
+//   conv_threads.hpp        how a call uses the threads (one parallel region)
+//   conv_im2col.hpp         im2col / col2im over the padded input, by blocks of positions
+//   conv_x86.hpp            the AVX2 gathers of col2im and of the panel writers
+//   conv_grouped.{hpp,cpp}  images with few output positions, taken in groups
+//   conv_panels.{hpp,cpp}   float32 on the packed SGEMM: the columns written as its panels
+//   conv_reference.cpp      the plain-loop references
+//
 // Kernels trust their caller (src/ops/conv.cpp validates): every tensor is a
 // contiguous CPU tensor of one floating dtype with the shapes above.
 #pragma once
@@ -68,7 +79,9 @@ struct ConvGeometry {
   }
 };
 
-/// output [N, O, Ho, Wo] = conv(input, weight) + bias (bias [O] or undefined).
+/// Knobs of the fast kernels, a parameter of each call (the defaults are
+/// what zengen's ops use; tests and benchmarks pass others to reach every
+/// branch or to time the Eigen GEMM as a bar). There is no global setting.
 struct ConvTuning {
   /// Bytes of one thread's column block (the im2col workspace of float64
   /// and of the Eigen path; float32 on the packed GEMM builds no column
@@ -83,23 +96,22 @@ struct ConvTuning {
   /// runs; Eigen gives the Eigen-GEMM path as a bar for the benchmarks.
   GemmKernel gemm_kernel = GemmKernel::Auto;
 };
-ConvTuning& conv_tuning();
 
 }  // namespace zengen::cpu
 
 namespace zengen::cpu::inline ZENGEN_CPU_ISA_NS {
 
+/// output [N, O, Ho, Wo] = conv(input, weight) + bias (bias [O] or undefined).
 void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                    const ConvGeometry& g);
+                    const ConvGeometry& g, const ConvTuning& tuning = {});
 /// grad_input [N, C, H, W] = conv^T(grad_output, weight), plus bias[c] on
 /// channel c when bias ([C]) is defined (conv_transpose2d's bias).
 void conv2d_backward_data(const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight,
-                          const Tensor& bias, const ConvGeometry& g);
+                          const Tensor& bias, const ConvGeometry& g, const ConvTuning& tuning = {});
 /// grad_weight [O, C, kh, kw] = sum_n,p grad_output[n, o, p] input[n, c, patch p shifted by (i, j)].
 void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
-                            const ConvGeometry& g);
+                            const ConvGeometry& g, const ConvTuning& tuning = {});
 
-/// Knobs of the fast path (global; tests change them to reach every branch).
 namespace reference {
 /// The direct definitions, plain nested loops, one thread; same contracts.
 void conv2d_forward(const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias,

@@ -148,15 +148,17 @@
     (p, t, n, bad))                                                                                             \
   /* conv.hpp */                                                                                                \
   X(void, conv2d_forward, conv2d_forward,                                                                       \
-    (const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvGeometry& g),\
-    (output, input, weight, bias, g))                                                                           \
+    (const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvGeometry& g, \
+     const ConvTuning& tuning),                                                                                 \
+    (output, input, weight, bias, g, tuning))                                                                   \
   X(void, conv2d_backward_data, conv2d_backward_data,                                                           \
     (const Tensor& grad_input, const Tensor& grad_output, const Tensor& weight, const Tensor& bias,             \
-     const ConvGeometry& g),                                                                                    \
-    (grad_input, grad_output, weight, bias, g))                                                                 \
+     const ConvGeometry& g, const ConvTuning& tuning),                                                          \
+    (grad_input, grad_output, weight, bias, g, tuning))                                                         \
   X(void, conv2d_backward_weight, conv2d_backward_weight,                                                       \
-    (const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output, const ConvGeometry& g),         \
-    (grad_weight, input, grad_output, g))                                                                       \
+    (const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output, const ConvGeometry& g,          \
+     const ConvTuning& tuning),                                                                                 \
+    (grad_weight, input, grad_output, g, tuning))                                                               \
   X(void, reference::conv2d_forward, reference_conv2d_forward,                                                  \
     (const Tensor& output, const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvGeometry& g),\
     (output, input, weight, bias, g))                                                                           \

@@ -262,10 +262,9 @@ std::vector<Tick> log_ticks(double lo, double hi) {
   return ticks;
 }
 
-}  // namespace
+// ---- plot_curves, step by step ----
 
-void plot_curves(const std::string& path, const std::vector<Series>& series, PlotOptions options) {
-  constexpr const char* op = "plot_curves";
+void check_arguments(const char* op, const std::vector<Series>& series, const PlotOptions& options) {
   ZENGEN_CHECK(!series.empty(), ValueError, op, ": no series to plot");
   ZENGEN_CHECK(options.width >= 200 && options.height >= 150 && options.width <= 16384 && options.height <= 16384,
                ValueError, op, ": size ", options.width, " x ", options.height,
@@ -275,82 +274,107 @@ void plot_curves(const std::string& path, const std::vector<Series>& series, Plo
   for (const auto& s : series)
     ZENGEN_CHECK(s.x.empty() || s.x.size() == s.y.size(), ValueError, op, ": series '", s.name, "' has ", s.x.size(),
                  " x values but ", s.y.size(), " y values");
+}
 
-  // The points that can be drawn, in axis units.
-  auto point = [&](const Series& s, std::size_t i, double& x, double& y) {
-    x = s.x.empty() ? static_cast<double>(i) : s.x[i];
-    y = s.y[i];
-    if (options.log_y) {
-      if (!(y > 0)) return false;
-      y = std::log10(y);
-    }
-    return std::isfinite(x) && std::isfinite(y);
-  };
-  double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo, ylo = xlo, yhi = -xlo;
+// Point i of a series in axis units (log10 of y on a log axis); false when
+// it cannot be drawn (not finite, or not positive on a log axis).
+bool axis_point(const Series& s, std::size_t i, bool log_y, double& x, double& y) {
+  x = s.x.empty() ? static_cast<double>(i) : s.x[i];
+  y = s.y[i];
+  if (log_y) {
+    if (!(y > 0)) return false;
+    y = std::log10(y);
+  }
+  return std::isfinite(x) && std::isfinite(y);
+}
+
+// The plot's geometry: the axes' ranges (axis units), the text scale, the
+// plot area's edges in pixels, and the y ticks (their labels size the left
+// margin).
+struct Frame {
+  double xlo, xhi, ylo, yhi;
+  int scale, ch, gap;  // text scale, character height, spacing
+  int left, right, top, bottom;
+  std::vector<Tick> yticks;
+
+  double sx(double x) const { return left + (x - xlo) / (xhi - xlo) * (right - left); }
+  double sy(double y) const { return bottom - (y - ylo) / (yhi - ylo) * (bottom - top); }
+};
+
+// The ranges the drawable points span, widened where they are empty or
+// flat, with 5% room above and below.
+void fit_ranges(Frame& f, const std::vector<Series>& series, bool log_y) {
+  f.xlo = std::numeric_limits<double>::infinity(), f.xhi = -f.xlo, f.ylo = f.xlo, f.yhi = -f.xlo;
   for (const auto& s : series)
     for (std::size_t i = 0; i < s.y.size(); ++i) {
       double x, y;
-      if (!point(s, i, x, y)) continue;
-      xlo = std::min(xlo, x), xhi = std::max(xhi, x), ylo = std::min(ylo, y), yhi = std::max(yhi, y);
+      if (!axis_point(s, i, log_y, x, y)) continue;
+      f.xlo = std::min(f.xlo, x), f.xhi = std::max(f.xhi, x), f.ylo = std::min(f.ylo, y), f.yhi = std::max(f.yhi, y);
     }
-  if (!(xlo <= xhi)) xlo = 0, xhi = 1, ylo = 0, yhi = 1;  // nothing drawable: empty axes
-  if (xhi - xlo < 1e-12 * std::max(1.0, std::abs(xlo))) xlo -= 0.5, xhi += 0.5;
-  if (yhi - ylo < 1e-12 * std::max(1.0, std::abs(ylo))) {
-    const double d = options.log_y ? 0.5 : std::max(0.5, std::abs(ylo) * 0.1);
-    ylo -= d, yhi += d;
+  if (!(f.xlo <= f.xhi)) f.xlo = 0, f.xhi = 1, f.ylo = 0, f.yhi = 1;  // nothing drawable: empty axes
+  if (f.xhi - f.xlo < 1e-12 * std::max(1.0, std::abs(f.xlo))) f.xlo -= 0.5, f.xhi += 0.5;
+  if (f.yhi - f.ylo < 1e-12 * std::max(1.0, std::abs(f.ylo))) {
+    const double d = log_y ? 0.5 : std::max(0.5, std::abs(f.ylo) * 0.1);
+    f.ylo -= d, f.yhi += d;
   }
-  const double ypad = (yhi - ylo) * 0.05;
-  ylo -= ypad, yhi += ypad;
+  const double ypad = (f.yhi - f.ylo) * 0.05;
+  f.ylo -= ypad, f.yhi += ypad;
+}
 
-  const int scale = options.height >= 400 && options.width >= 500 ? 2 : 1;
-  const int ch = 7 * scale, gap = 4 * scale;
-  const std::vector<Tick> yticks = options.log_y ? log_ticks(ylo, yhi) : linear_ticks(ylo, yhi, 6, false);
+Frame layout(const char* op, const std::vector<Series>& series, const PlotOptions& options) {
+  Frame f{};
+  fit_ranges(f, series, options.log_y);
+  f.scale = options.height >= 400 && options.width >= 500 ? 2 : 1;
+  f.ch = 7 * f.scale, f.gap = 4 * f.scale;
+  f.yticks = options.log_y ? log_ticks(f.ylo, f.yhi) : linear_ticks(f.ylo, f.yhi, 6, false);
   int ylabel_w = 0;
-  for (const auto& t : yticks) ylabel_w = std::max(ylabel_w, text_width(t.label, scale));
-  const int left = gap + (options.y_label.empty() ? 0 : ch + 2 * gap) + ylabel_w + gap + 4;
-  const int right = options.width - 1 - 6 * scale - 10;
-  const int top = options.title.empty() ? 3 * gap : ch + 4 * gap;
-  const int bottom = options.height - 1 - (gap + 4 + ch + gap + (options.x_label.empty() ? 0 : ch + 2 * gap));
-  ZENGEN_CHECK(right - left >= 50 && bottom - top >= 50, ValueError, op, ": ", options.width, " x ",
+  for (const auto& t : f.yticks) ylabel_w = std::max(ylabel_w, text_width(t.label, f.scale));
+  f.left = f.gap + (options.y_label.empty() ? 0 : f.ch + 2 * f.gap) + ylabel_w + f.gap + 4;
+  f.right = options.width - 1 - 6 * f.scale - 10;
+  f.top = options.title.empty() ? 3 * f.gap : f.ch + 4 * f.gap;
+  f.bottom = options.height - 1 - (f.gap + 4 + f.ch + f.gap + (options.x_label.empty() ? 0 : f.ch + 2 * f.gap));
+  ZENGEN_CHECK(f.right - f.left >= 50 && f.bottom - f.top >= 50, ValueError, op, ": ", options.width, " x ",
                options.height, " leaves no room for the plot");
+  return f;
+}
 
-  Canvas canvas(options.width, options.height);
-  auto sx = [&](double x) { return left + (x - xlo) / (xhi - xlo) * (right - left); };
-  auto sy = [&](double y) { return bottom - (y - ylo) / (yhi - ylo) * (bottom - top); };
-
-  // Grid lines, ticks and their labels.
-  const std::vector<Tick> xticks = linear_ticks(xlo, xhi, std::max(2, (right - left) / (70 * scale)), false);
-  for (const auto& t : yticks) {
-    const int y = static_cast<int>(std::lround(sy(t.value)));
-    canvas.fill(left + 1, y, right - 1, y, kGrid);
-    canvas.fill(left - 4, y, left - 1, y, kAxis);
-    canvas.text(t.label, left - 6 - text_width(t.label, scale), y - ch / 2, scale, kText);
+// Grid lines, ticks and their labels.
+void draw_grid(Canvas& canvas, const Frame& f, const PlotOptions& options) {
+  const std::vector<Tick> xticks = linear_ticks(f.xlo, f.xhi, std::max(2, (f.right - f.left) / (70 * f.scale)), false);
+  for (const auto& t : f.yticks) {
+    const int y = static_cast<int>(std::lround(f.sy(t.value)));
+    canvas.fill(f.left + 1, y, f.right - 1, y, kGrid);
+    canvas.fill(f.left - 4, y, f.left - 1, y, kAxis);
+    canvas.text(t.label, f.left - 6 - text_width(t.label, f.scale), y - f.ch / 2, f.scale, kText);
   }
   for (const auto& t : xticks) {
-    const int x = static_cast<int>(std::lround(sx(t.value)));
-    canvas.fill(x, top + 1, x, bottom - 1, kGrid);
-    canvas.fill(x, bottom + 1, x, bottom + 4, kAxis);
-    const int w = text_width(t.label, scale);
+    const int x = static_cast<int>(std::lround(f.sx(t.value)));
+    canvas.fill(x, f.top + 1, x, f.bottom - 1, kGrid);
+    canvas.fill(x, f.bottom + 1, x, f.bottom + 4, kAxis);
+    const int w = text_width(t.label, f.scale);
     const int tx = std::clamp(x - w / 2, 0, options.width - w);
-    canvas.text(t.label, tx, bottom + 4 + gap, scale, kText);
+    canvas.text(t.label, tx, f.bottom + 4 + f.gap, f.scale, kText);
   }
+}
 
-  // The curves, clipped to the plot area.
+// The curves, clipped to the plot area: a series' segments between
+// drawable neighbours, a dot for an isolated point.
+void draw_curves(Canvas& canvas, const Frame& f, const std::vector<Series>& series, const PlotOptions& options) {
   for (std::size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    Coverage cov(options.width, options.height, left + 1, top + 1, right - 1, bottom - 1);
+    Coverage cov(options.width, options.height, f.left + 1, f.top + 1, f.right - 1, f.bottom - 1);
     bool have_prev = false;
     double px = 0, py = 0;
     for (std::size_t i = 0; i < s.y.size(); ++i) {
       double x, y;
-      if (!point(s, i, x, y)) {
+      if (!axis_point(s, i, options.log_y, x, y)) {
         have_prev = false;
         continue;
       }
-      const double cx = sx(x), cy = sy(y);
+      const double cx = f.sx(x), cy = f.sy(y);
       const bool next_ok = [&] {
         double nx, ny;
-        return i + 1 < s.y.size() && point(s, i + 1, nx, ny);
+        return i + 1 < s.y.size() && axis_point(s, i + 1, options.log_y, nx, ny);
       }();
       if (have_prev)
         cov.segment(px, py, cx, cy, options.line_width / 2);
@@ -360,26 +384,33 @@ void plot_curves(const std::string& path, const std::vector<Series>& series, Plo
     }
     cov.paint(canvas, kPalette[k % std::size(kPalette)]);
   }
+}
 
-  // The frame, title and axis labels.
-  canvas.fill(left, top, right, top, kAxis);
-  canvas.fill(left, bottom, right, bottom, kAxis);
-  canvas.fill(left, top, left, bottom, kAxis);
-  canvas.fill(right, top, right, bottom, kAxis);
+// The frame, title and axis labels.
+void draw_frame(Canvas& canvas, const Frame& f, const PlotOptions& options) {
+  canvas.fill(f.left, f.top, f.right, f.top, kAxis);
+  canvas.fill(f.left, f.bottom, f.right, f.bottom, kAxis);
+  canvas.fill(f.left, f.top, f.left, f.bottom, kAxis);
+  canvas.fill(f.right, f.top, f.right, f.bottom, kAxis);
   if (!options.title.empty())
-    canvas.text(options.title, (left + right - text_width(options.title, scale)) / 2, 2 * gap, scale, kBlack);
+    canvas.text(options.title, (f.left + f.right - text_width(options.title, f.scale)) / 2, 2 * f.gap, f.scale,
+                kBlack);
   if (!options.x_label.empty())
-    canvas.text(options.x_label, (left + right - text_width(options.x_label, scale)) / 2,
-                bottom + 4 + gap + ch + 2 * gap, scale, kText);
+    canvas.text(options.x_label, (f.left + f.right - text_width(options.x_label, f.scale)) / 2,
+                f.bottom + 4 + f.gap + f.ch + 2 * f.gap, f.scale, kText);
   if (!options.y_label.empty())
-    canvas.text(options.y_label, gap, (top + bottom + text_width(options.y_label, scale)) / 2, scale, kText, true);
+    canvas.text(options.y_label, f.gap, (f.top + f.bottom + text_width(options.y_label, f.scale)) / 2, f.scale, kText,
+                true);
+}
 
-  // The legend, top right inside the plot.
+// The legend, top right inside the plot.
+void draw_legend(Canvas& canvas, const Frame& f, const std::vector<Series>& series, const PlotOptions& options) {
+  const int scale = f.scale, ch = f.ch;
   int name_w = 0;
   for (const auto& s : series) name_w = std::max(name_w, text_width(s.name, scale));
   const int sample = 12 * scale, row = ch + 3 * scale, pad = 3 * scale;
   const int lw = pad + sample + pad + name_w + pad, lh = pad + static_cast<int>(series.size()) * row - 3 * scale + pad;
-  const int lx1 = right - 2 * pad, lx0 = lx1 - lw, ly0 = top + 2 * pad, ly1 = ly0 + lh;
+  const int lx1 = f.right - 2 * pad, lx0 = lx1 - lw, ly0 = f.top + 2 * pad, ly1 = ly0 + lh;
   canvas.fill(lx0, ly0, lx1, ly1, kAxis);
   canvas.fill(lx0 + 1, ly0 + 1, lx1 - 1, ly1 - 1, {255, 255, 255});
   for (std::size_t k = 0; k < series.size(); ++k) {
@@ -389,7 +420,19 @@ void plot_curves(const std::string& path, const std::vector<Series>& series, Plo
     canvas.fill(lx0 + pad, y + ch / 2 - half + 1, lx0 + pad + sample, y + ch / 2 + half - 1 + (half == 1), c);
     canvas.text(series[k].name, lx0 + pad + sample + pad, y, scale, kText);
   }
+}
 
+}  // namespace
+
+void plot_curves(const std::string& path, const std::vector<Series>& series, PlotOptions options) {
+  constexpr const char* op = "plot_curves";
+  check_arguments(op, series, options);
+  const Frame frame = layout(op, series, options);
+  Canvas canvas(options.width, options.height);
+  draw_grid(canvas, frame, options);
+  draw_curves(canvas, frame, series, options);
+  draw_frame(canvas, frame, options);
+  draw_legend(canvas, frame, series, options);
   detail::write_png(path, op, options.width, options.height, 3, canvas.data());
 }
 

@@ -17,14 +17,8 @@ inline void check_floating(const Tensor& x, const char* op) {
                x.dtype(), " of shape ", x.shape());
 }
 
-/// For ops without a CUDA kernel yet: they run on the CPU only.
-inline void check_cpu(const Tensor& x, const char* op) {
-  ZENGEN_CHECK(x.device().is_cpu(), DeviceError, op, ": no CUDA kernel yet for this op (tensor on ",
-               x.device(), ")");
-}
-
-/// Both floating, same dtype, same device (any device: for ops whose
-/// kernels run on the CPU and on CUDA, through src/ops/kernels.hpp).
+/// Both floating, same dtype, same device (any device: the kernels run on
+/// the CPU and on CUDA, through src/ops/kernels.hpp).
 inline void check_same(const Tensor& a, const Tensor& b, const char* op) {
   check_floating(a, op);
   check_floating(b, op);
@@ -32,12 +26,6 @@ inline void check_same(const Tensor& a, const Tensor& b, const char* op) {
                "); convert one with .to(dtype)");
   ZENGEN_CHECK(a.device() == b.device(), DeviceError, op, ": tensors are on different devices (", a.device(),
                " and ", b.device(), ")");
-}
-
-/// check_same, for ops that run on the CPU only (no CUDA kernel yet).
-inline void check_pair(const Tensor& a, const Tensor& b, const char* op) {
-  check_same(a, b, op);
-  check_cpu(a, op);
 }
 
 /// A new contiguous tensor of `shape` with x's dtype and device.

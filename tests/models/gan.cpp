@@ -200,6 +200,45 @@ TEST_CASE("gan: losses and figures are those of the networks on the step's noise
   check(toy_gan({.g = {.lr = 0}, .d = {.lr = 0}}, models::WassersteinLoss{.clip = 0}), false);
 }
 
+TEST_CASE("gan: G's step computes no gradient for D, and G's gradients are the full backward's", "[models][gan]") {
+  manual_seed(4);
+  // With both learning rates 0 nothing changes, so G's step can be redone
+  // from the same noise with D's parameters requiring grad (a plain
+  // backward through both networks): G's gradients must be the same bits.
+  auto check = [](auto gan, const Tensor& real) {
+    const GeneratorState rng = default_generator().state();
+    gan.train_step(real);
+    auto& G = gan.generator();
+    auto& D = gan.discriminator();
+    for (const Tensor& p : D.parameters()) {
+      REQUIRE(p.requires_grad());  // frozen for G's step only
+      REQUIRE_FALSE(p.grad().defined());
+    }
+    std::map<std::string, Tensor> from_step;
+    for (const auto& [name, p] : G.named_parameters()) {
+      REQUIRE(p.grad().defined());
+      from_step.emplace(name, p.grad().clone());
+    }
+    default_generator().set_state(rng);
+    gan.noise(real.size(0));  // the D step's noise
+    const Tensor z_g = gan.noise(real.size(0));
+    G.zero_grad();
+    gan.objective().g_loss(D.forward(G.forward(z_g)).reshape({real.size(0)})).backward();
+    for (const Tensor& p : D.parameters()) REQUIRE(p.grad().defined());  // the work the step leaves out
+    for (const auto& [name, p] : G.named_parameters()) {
+      INFO(name);
+      const Tensor grad = p.grad(), saved = from_step.at(name);
+      REQUIRE(grad.to_vector<double>() == saved.to_vector<double>());
+    }
+  };
+  check(toy_gan({.g = {.lr = 0}, .d = {.lr = 0}}), toy_batch(8));
+  // Convolutions, batch norm and LeakyReLU in D.
+  check(models::GAN(models::dcgan_generator({.nz = 8, .ngf = 4, .size = 28, .channels = 1}),
+                    models::dcgan_discriminator({.ndf = 4, .size = 28, .channels = 1}), models::NonSaturatingLoss{},
+                    models::GANOptions{.g = {.lr = 0}, .d = {.lr = 0}, .fixed_noise = 0}),
+        rand({4, 1, 28, 28}) * 2.0 - 1.0);
+}
+
 TEST_CASE("gan: EMA weights follow shadow = decay shadow + (1 - decay) param and drive sample()", "[models][gan]") {
   manual_seed(4);
   auto gan = toy_gan({.g = {.lr = 1e-2, .beta1 = 0.5}, .ema_decay = 0.9});

@@ -35,13 +35,6 @@ cpu::ConvGeometry geometry(const Shape& x, const Shape& w, const Conv2dParams& p
           .dilation_w = p.dilation[1]};
 }
 
-// Sets the fast path's knobs for a scope.
-struct TuningScope {
-  cpu::ConvTuning saved = cpu::conv_tuning();
-  explicit TuningScope(cpu::ConvTuning t) { cpu::conv_tuning() = t; }
-  ~TuningScope() { cpu::conv_tuning() = saved; }
-};
-
 Tensor uniform(const Shape& shape, DType dtype) { return rand64(shape, false).to(dtype); }
 
 // Sum of a * b over all elements, in double.
@@ -58,9 +51,9 @@ double max_error(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-// Runs the three fast kernels and their references on one geometry and
-// compares them.
-void compare_with_reference(const cpu::ConvGeometry& g, DType dtype, double tol) {
+// Runs the three fast kernels (with the knobs `tuning`) and their
+// references on one geometry and compares them.
+void compare_with_reference(const cpu::ConvGeometry& g, DType dtype, double tol, const cpu::ConvTuning& tuning = {}) {
   const TensorOptions opts{.dtype = dtype};
   const Shape xs{g.batch, g.in_channels, g.in_h, g.in_w}, ws{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w};
   const Shape ys{g.batch, g.out_channels, g.out_h, g.out_w};
@@ -68,23 +61,23 @@ void compare_with_reference(const cpu::ConvGeometry& g, DType dtype, double tol)
   const Tensor gy = uniform(ys, dtype), bx = uniform({g.in_channels}, dtype);
 
   Tensor fast = empty(ys, opts), ref = empty(ys, opts);
-  cpu::conv2d_forward(fast, x, w, b, g);
+  cpu::conv2d_forward(fast, x, w, b, g, tuning);
   cpu::reference::conv2d_forward(ref, x, w, b, g);
   CHECK(max_error(fast, ref) <= tol);
-  cpu::conv2d_forward(fast, x, w, Tensor(), g);
+  cpu::conv2d_forward(fast, x, w, Tensor(), g, tuning);
   cpu::reference::conv2d_forward(ref, x, w, Tensor(), g);
   CHECK(max_error(fast, ref) <= tol);
 
   Tensor fast_x = empty(xs, opts), ref_x = empty(xs, opts);
-  cpu::conv2d_backward_data(fast_x, gy, w, Tensor(), g);
+  cpu::conv2d_backward_data(fast_x, gy, w, Tensor(), g, tuning);
   cpu::reference::conv2d_backward_data(ref_x, gy, w, Tensor(), g);
   CHECK(max_error(fast_x, ref_x) <= tol);
-  cpu::conv2d_backward_data(fast_x, gy, w, bx, g);
+  cpu::conv2d_backward_data(fast_x, gy, w, bx, g, tuning);
   cpu::reference::conv2d_backward_data(ref_x, gy, w, bx, g);
   CHECK(max_error(fast_x, ref_x) <= tol);
 
   Tensor fast_w = empty(ws, opts), ref_w = empty(ws, opts);
-  cpu::conv2d_backward_weight(fast_w, x, gy, g);
+  cpu::conv2d_backward_weight(fast_w, x, gy, g, tuning);
   cpu::reference::conv2d_backward_weight(ref_w, x, gy, g);
   CHECK(max_error(fast_w, ref_w) <= tol);
 }
@@ -137,7 +130,6 @@ TEST_CASE("conv: fast kernels match the plain-loop references", "[ops][conv]") {
 
   for (std::size_t t = 0; t < tunings.size(); ++t) {
     const auto& tuning = tunings[t];
-    TuningScope scope(tuning);
     for (std::size_t i = 0; i < cases.size(); ++i) {
       // Each threaded call is a fork/join, which on a machine shared with
       // other processes (libgomp spins, then sleeps) can cost a scheduler
@@ -147,23 +139,23 @@ TEST_CASE("conv: fast kernels match the plain-loop references", "[ops][conv]") {
       if (t > 0 && i % 16 != 0 && i + 6 < cases.size()) continue;
       const auto& g = cases[i];
       INFO(describe(g) << ", block bytes " << tuning.col_block_bytes << ", min flops " << tuning.parallel_min_flops);
-      compare_with_reference(g, DType::Float64, 1e-12);
-      compare_with_reference(g, DType::Float32, 1e-5);
+      compare_with_reference(g, DType::Float64, 1e-12, tuning);
+      compare_with_reference(g, DType::Float32, 1e-5, tuning);
     }
   }
 }
 
 TEST_CASE("conv: the threaded splits agree with the reference", "[ops][conv]") {
   manual_seed(2);
-  TuningScope threaded({.parallel_min_flops = 0});
+  const cpu::ConvTuning threaded{.parallel_min_flops = 0};
   // With 2 threads or more: batch 4 splits over images; batch 1 and 3 also
   // split each image (forward by positions, backward by channel groups).
   compare_with_reference(geometry({4, 8, 15, 13}, {16, 8, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}}),
-                         DType::Float32, 1e-5);
+                         DType::Float32, 1e-5, threaded);
   compare_with_reference(geometry({1, 8, 21, 19}, {12, 8, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
-                         DType::Float64, 1e-12);
+                         DType::Float64, 1e-12, threaded);
   compare_with_reference(geometry({3, 5, 17, 11}, {6, 5, 4, 3}, {.stride = {2, 2}, .padding = {2, 1}}),
-                         DType::Float64, 1e-12);
+                         DType::Float64, 1e-12, threaded);
 }
 
 TEST_CASE("conv: float32 through either GEMM, with patches longer than one packed block", "[ops][conv]") {
@@ -174,10 +166,11 @@ TEST_CASE("conv: float32 through either GEMM, with patches longer than one packe
   // CPUs without AVX2.
   for (cpu::GemmKernel kernel : {cpu::GemmKernel::Auto, cpu::GemmKernel::Eigen}) {
     INFO("gemm kernel " << cpu::gemm_kernel_name(kernel));
-    TuningScope scope({.gemm_kernel = kernel});
+    const cpu::ConvTuning tuning{.gemm_kernel = kernel};
     compare_with_reference(geometry({2, 20, 12, 11}, {18, 20, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
-                           DType::Float32, 1e-5);
-    compare_with_reference(geometry({3, 7, 6, 6}, {33, 7, 3, 3}, {.padding = {1, 1}}), DType::Float32, 1e-5);
+                           DType::Float32, 1e-5, tuning);
+    compare_with_reference(geometry({3, 7, 6, 6}, {33, 7, 3, 3}, {.padding = {1, 1}}), DType::Float32, 1e-5,
+                           tuning);
   }
 }
 
@@ -197,10 +190,9 @@ TEST_CASE("conv: float32 columns written straight into the GEMM's panels, on wid
       geometry({5, 4, 16, 16}, {6, 4, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}),
   };
   for (const cpu::ConvTuning& tuning : {cpu::ConvTuning{}, cpu::ConvTuning{.parallel_min_flops = 0}}) {
-    TuningScope scope(tuning);
     for (const auto& g : cases) {
       INFO(describe(g) << ", min flops " << tuning.parallel_min_flops);
-      compare_with_reference(g, DType::Float32, 1e-5);
+      compare_with_reference(g, DType::Float32, 1e-5, tuning);
     }
   }
 }

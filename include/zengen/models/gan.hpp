@@ -189,7 +189,8 @@ class GAN {
             GANOptions{.g = both, .d = both}) {}
 
   /// d_steps discriminator updates on `real` [N, ...] (the same real batch,
-  /// fresh noise each time), then one generator update with fresh noise.
+  /// fresh noise each time), then one generator update with fresh noise
+  /// (through D, whose parameters get no gradient from it).
   /// Each update's loss and gradients are checked for NaN/Inf first
   /// (GANOptions::non_finite). The step counter advances either way.
   GANStepStats train_step(const Tensor& real) {
@@ -228,11 +229,19 @@ class GAN {
       d_optimizer_->step();
       if constexpr (requires { objective_.after_d_step(d_); }) objective_.after_d_step(d_);
     }
+    d_.zero_grad();  // D's updates are done: its gradients go before G's step
     const optim::BufferSnapshot before(options_.non_finite, g_, d_);
     g_optimizer_->zero_grad();
-    const Tensor fake_out = flat(d_.forward(Tensor(g_.forward(noise(n)))), n);
-    const Tensor g_loss = objective_.g_loss(fake_out);
-    g_loss.backward();
+    Tensor g_loss;
+    {
+      // G's loss is differentiated through D, but only G's parameters need
+      // gradients: D's are frozen for the forward and backward pass, so no
+      // gradient of D's weights is computed only to be thrown away.
+      const FrozenParameters frozen(d_);
+      const Tensor fake_out = flat(d_.forward(Tensor(g_.forward(noise(n)))), n);
+      g_loss = objective_.g_loss(fake_out);
+      g_loss.backward();
+    }
     const auto v = optim::read_scalars({g_loss, optim::device_gradients_flag(g_.named_parameters())});
     stats.g_loss = v[0];
     if (update_is_finite(stats.g_loss, std::isfinite(v[1]), g_, "generator", before)) {
@@ -242,7 +251,6 @@ class GAN {
     } else {
       ++stats.skipped;
     }
-    d_.zero_grad();  // the G loss's backward reached D's parameters too: drop those gradients
     skipped_updates_ += stats.skipped;
     ++step_;
     return stats;
@@ -386,6 +394,28 @@ class GAN {
   }
 
  private:
+  // Turns requires_grad off on a network's parameters for a scope (those
+  // that had it) and back on after it, also when the scope throws.
+  class FrozenParameters {
+   public:
+    template <typename Net>
+    explicit FrozenParameters(Net& net) {
+      for (const Tensor& p : net.parameters())
+        if (p.requires_grad()) {
+          p.requires_grad_(false);
+          frozen_.push_back(p);
+        }
+    }
+    ~FrozenParameters() {
+      for (const Tensor& p : frozen_) p.requires_grad_(true);
+    }
+    FrozenParameters(const FrozenParameters&) = delete;
+    FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+   private:
+    std::vector<Tensor> frozen_;
+  };
+
   TensorOptions tensor_options() const {
     const auto params = g_.parameters();
     if (params.empty()) return {};

@@ -42,12 +42,6 @@ const KernelTable& active() {
 
 }  // namespace
 
-// One instance for every level (the benchmarks and tests tune it).
-ConvTuning& conv_tuning() {
-  static ConvTuning tuning;
-  return tuning;
-}
-
 }  // namespace zengen::cpu
 
 namespace zengen::cpu::dispatch {
