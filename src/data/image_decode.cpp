@@ -84,7 +84,8 @@ const char* refused_format(const unsigned char* data, std::size_t size) {
   // Formats stb_image does not read either: named, rather than read as a
   // TGA header (TGA has no signature).
   if (size >= 12 && starts_with(data, size, "RIFF") && std::memcmp(data + 8, "WEBP", 4) == 0) return "WebP";
-  if (starts_with(data, size, "II*\0") || starts_with(data, size, "MM\0*")) return "TIFF";
+  if (starts_with(data, size, std::string_view("II*\0", 4)) || starts_with(data, size, std::string_view("MM\0*", 4)))
+    return "TIFF";
   if (size >= 12 && std::memcmp(data + 4, "ftyp", 4) == 0) return "HEIF/AVIF (ISO media)";
   if (starts_with(data, size, "\xff\x0a") || starts_with(data, size, std::string_view("\0\0\0\x0cJXL ", 8)))
     return "JPEG XL";

@@ -193,6 +193,8 @@ TEST_CASE("image messages: GIF and TGA faults, unknown and refused formats", "[d
        "colour map type (byte 1) is 104; allowed 0 (none) or 1 (palette)"},
       {"webp.png", std::string("RIFF\x10\0\0\0WEBPVP8 ", 16), "a WebP file: zengen reads PNG, JPEG, BMP, TGA and GIF only"},
       {"tiff.jpg", std::string("II*\0\x08\0\0\0", 8), "a TIFF file: zengen reads PNG, JPEG, BMP, TGA and GIF only"},
+      {"tiff-be.png", std::string("MM\0*\0\0\0\x08", 8), "a TIFF file"},
+      {"avif.jpg", std::string("\0\0\0\x1c" "ftypavif", 12), "a HEIF/AVIF (ISO media) file"},
   });
 }
 
