@@ -1,6 +1,7 @@
 // See targets.hpp.
 #include "targets.hpp"
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "zengen/zengen.hpp"
 
@@ -62,6 +64,38 @@ void require_range(const Tensor& t, double lo, double hi, const char* what) {
 
 constexpr std::int64_t kMaxPixels = std::int64_t{1} << 20;  // keeps each run small
 
+// Fills the stack below the caller with `pattern`, where the decoder's frames will lie.
+[[gnu::noinline]] void poison_stack(unsigned char pattern) {
+  volatile unsigned char area[256 * 1024];
+  for (std::size_t i = 0; i < sizeof area; ++i) area[i] = pattern;
+}
+
+// Leaves malloc's free lists holding blocks filled with `pattern` (its
+// cached blocks are handed out as they were freed: M_PERTURB misses them).
+[[gnu::noinline]] void spray_heap(unsigned char pattern) {
+  std::vector<void*> blocks;
+  for (std::size_t size = 16; size <= 4096; size += 16)
+    for (int k = 0; k < 8; ++k) blocks.push_back(std::malloc(size));
+  for (std::size_t size = 8192; size <= (std::size_t{1} << 20); size *= 2)
+    for (int k = 0; k < 2; ++k) blocks.push_back(std::malloc(size));
+  for (void* b : blocks)
+    if (b) std::memset(b, pattern, malloc_usable_size(b));
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) std::free(*it);
+}
+
+// f() with malloc filling new blocks with ~pattern, its free lists and the
+// stack below holding pattern.
+template <typename F>
+auto with_memory_pattern(unsigned char pattern, F&& f) {
+  struct Reset {
+    ~Reset() { mallopt(M_PERTURB, 0); }
+  } reset;
+  mallopt(M_PERTURB, pattern);
+  spray_heap(pattern);
+  poison_stack(pattern);
+  return f();
+}
+
 }  // namespace
 
 Entry find_target(std::string_view name) {
@@ -73,7 +107,15 @@ Entry find_target(std::string_view name) {
 bool image(const std::uint8_t* data, std::size_t size) {
   const std::string path = as_file(data, size);
   Tensor img;
-  if (accepts([&] { img = data::load_image(path, 3, kMaxPixels); })) {
+  if (accepts([&] { img = with_memory_pattern(0x55, [&] { return data::load_image(path, 3, kMaxPixels); }); })) {
+    // Again under another heap and stack pattern: a pixel the decoder did
+    // not write would differ (glibc's M_PERTURB; ASan's allocator ignores
+    // it, the stack pattern still applies).
+    Tensor again;
+    if (!accepts([&] { again = with_memory_pattern(0xAA, [&] { return data::load_image(path, 3, kMaxPixels); }); }))
+      finding("load_image: a second decode of the same file fails");
+    if (again.shape() != img.shape() || again.to_vector<float>() != img.to_vector<float>())
+      finding("load_image: the pixels depend on memory the decoder did not write (two decodes differ)");
     if (img.dim() != 3 || img.size(0) != 3 || img.size(1) * img.size(2) > kMaxPixels)
       finding(detail::concat("load_image: shape ", img.shape(), " breaks [3, H, W] with H * W <= ", kMaxPixels));
     require_range(img, 0, 255, "load_image");

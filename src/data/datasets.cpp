@@ -38,6 +38,14 @@ MNIST::MNIST(const std::string& root, MNISTOptions options, const char* op, std:
   labels_ = read_idx_labels(labels_path);
   ZENGEN_CHECK(images_.size(0) == labels_.size(0), FormatError, op, ": '", images_path, "' holds ",
                images_.size(0), " images but '", labels_path, "' holds ", labels_.size(0), " labels");
+  // A dataset that can never give a batch is an error now, not at the first batch.
+  ZENGEN_CHECK(images_.size(0) > 0, FormatError, op, ": '", images_path, "' holds no images (shape ",
+               images_.shape(), "): a dataset needs at least one example");
+  const auto n_classes = static_cast<std::int64_t>(classes_.size());
+  const std::int64_t* label = labels_.data<std::int64_t>();
+  for (std::int64_t i = 0, n = labels_.numel(); i < n; ++i)
+    ZENGEN_CHECK(label[i] >= 0 && label[i] < n_classes, FormatError, op, ": '", labels_path, "': label ", i, " is ",
+                 label[i], ", outside the ", n_classes, " classes (0 to ", n_classes - 1, ")");
   if (options.limit > 0 && options.limit < images_.size(0)) {
     images_ = images_.narrow(0, 0, options.limit).clone();
     labels_ = labels_.narrow(0, 0, options.limit).clone();

@@ -1,15 +1,20 @@
 // See image_decode.hpp. stb_image's failure reason is thread-local in
 // Debian's libstb, so files decode in parallel. Debian ships stb_image 2.27;
-// the checks before decoding also guard against its decoder bugs that
-// fuzzing found (see docs/hardening.md).
+// image_check.hpp reads each file's structure before stb does: it names
+// the faults, and it refuses the files for which stb would hand out memory
+// it never wrote or would write past its tables (see docs/hardening.md).
 #include "data/image_decode.hpp"
 
+#include "data/image_check.hpp"
+
 #include <stb_image.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -25,8 +30,7 @@ struct FileCloser {
 
 std::string stb_reason() {
   const char* r = stbi_failure_reason();
-  // Empty for a chunk type of zero bytes, as a PNG cut inside a chunk header reads.
-  return r && *r ? r : "no reason given: truncated or corrupt data";
+  return r ? r : "";
 }
 
 // The file as stb_image reads it through callbacks; `overran` records any
@@ -77,69 +81,54 @@ const char* refused_format(const unsigned char* data, std::size_t size) {
   if (starts_with(data, size, "S\x80\xf6\x34")) return "Softimage PIC";
   if (starts_with(data, size, "P5") || starts_with(data, size, "P6")) return "PNM";
   if (starts_with(data, size, "#?RADIANCE\n") || starts_with(data, size, "#?RGBE\n")) return "Radiance HDR";
+  // Formats stb_image does not read either: named, rather than read as a
+  // TGA header (TGA has no signature).
+  if (size >= 12 && starts_with(data, size, "RIFF") && std::memcmp(data + 8, "WEBP", 4) == 0) return "WebP";
+  if (starts_with(data, size, std::string_view("II*\0", 4)) || starts_with(data, size, std::string_view("MM\0*", 4)))
+    return "TIFF";
+  if (size >= 12 && std::memcmp(data + 4, "ftyp", 4) == 0) return "HEIF/AVIF (ISO media)";
+  if (starts_with(data, size, "\xff\x0a") || starts_with(data, size, std::string_view("\0\0\0\x0cJXL ", 8)))
+    return "JPEG XL";
+  if (starts_with(data, size, std::string_view("\0\0\0\x0cjP  ", 8)) || starts_with(data, size, "\xff\x4f\xff\x51"))
+    return "JPEG 2000";
+  if (starts_with(data, size, "qoif")) return "QOI";
+  if (starts_with(data, size, std::string_view("\0\0\1\0", 4))) return "ICO";
+  if (starts_with(data, size, "\x1f\x8b")) return "gzip";
   return nullptr;
 }
 
-std::uint32_t be16(const unsigned char* p) { return (std::uint32_t{p[0]} << 8) | p[1]; }
-
-// Guards against a bug of stb_image 2.27 (Debian's libstb; fixed upstream in
-// 2.28): a JPEG Huffman table (DHT) whose 16 code counts add up to more than
-// 256 makes stb write past its 257-entry tables, inside its decoder state.
-// This walks the JPEG's segments the way stb does (by their lengths; after a
-// scan, to the first marker, skipping stuffed FF 00 and restart markers) and
-// returns the first such count, or 0. Where the walk meets something stb
-// itself rejects, it stops and lets stb report it.
-int oversized_jpeg_huffman_table(const unsigned char* data, std::size_t size) {
-  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return 0;
-  std::size_t pos = 2;
-  while (pos < size) {
-    // The next marker: FF (fill FFs) then its code; stb skips junk before it.
-    while (pos < size && data[pos] != 0xFF) ++pos;
-    while (pos < size && data[pos] == 0xFF) ++pos;
-    if (pos >= size) return 0;
-    const unsigned char marker = data[pos++];
-    if (marker == 0xD9 || marker == 0xD8 || marker == 0x00) return 0;  // the end, or stb stops there
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length field
-    if (pos + 2 > size) return 0;
-    const std::uint32_t length = be16(data + pos);
-    if (length < 2) return 0;
-    if (marker == 0xC4) {  // DHT: tables until the length is used up, as stb reads them
-      std::int64_t left = static_cast<std::int64_t>(length) - 2;
-      std::size_t p = pos + 2;
-      while (left > 0) {
-        // stb reads zeros past the end of the file, and writes its tables
-        // before anything notices: count what it would see.
-        if (p < size && ((data[p] >> 4) > 1 || (data[p] & 15) > 3)) return 0;  // stb: "bad DHT header"
-        int codes = 0;
-        for (std::size_t i = p + 1; i <= p + 16 && i < size; ++i) codes += data[i];
-        if (codes > 256) return codes;
-        if (p + 17 > size) return 0;  // cut inside the table: the truncation check reports it
-        p += 17 + static_cast<std::size_t>(codes);
-        left -= 17 + codes;
-      }
-      if (left != 0) return 0;  // stb: a DHT of the wrong length is an error
-      pos = p;
-      continue;
-    }
-    pos += length;
-    if (marker == 0xDA) {  // SOS: entropy-coded data up to the next marker
-      while (pos + 1 < size) {
-        if (data[pos] != 0xFF) {
-          ++pos;
-          continue;
-        }
-        std::size_t q = pos + 1;
-        while (q < size && data[q] == 0xFF) ++q;  // fill bytes
-        if (q >= size) return 0;
-        if (data[q] == 0x00 || (data[q] >= 0xD0 && data[q] <= 0xD7)) {  // stuffed FF, restart marker
-          pos = q + 1;
-          continue;
-        }
-        break;  // a marker: the loop above reads it
-      }
-    }
-  }
-  return 0;
+// stb_image's short failure reasons (Debian's libstb has no long ones),
+// with what they mean.
+std::string explain(const char* format, const std::string& reason) {
+  static const std::pair<const char*, const char*> known[] = {
+      {"bad huffman code", "corrupt compressed data: a Huffman code no table holds"},
+      {"bad codelengths", "corrupt compressed data: bad Huffman code lengths"},
+      {"bad code lengths", "corrupt Huffman table: bad code lengths"},
+      {"bad sizes", "corrupt compressed data: bad Huffman code lengths"},
+      {"bad dist", "corrupt compressed data: a distance reaching before the start"},
+      {"bad zlib header", "the image data has a bad zlib header"},
+      {"bad compression", "the image data is not deflate-compressed"},
+      {"no preset dict", "the image data asks for a preset dictionary"},
+      {"bad block type", "corrupt compressed data: a deflate block of an unknown type"},
+      {"zlib corrupt", "corrupt compressed data"},
+      {"read past buffer", "corrupt compressed data: a stored block runs past the data"},
+      {"output buffer limit", "the compressed data inflates to more than the image needs"},
+      {"unexpected end", "the compressed data ends early"},
+      {"not enough pixels", "the image data holds fewer pixels than the header declares"},
+      {"invalid filter", "a row of the image data has an unknown filter type"},
+      {"outofdata", "the file ends inside a chunk"},
+      {"expected marker", "corrupt data where a marker should be"},
+      {"unknown marker", "a marker it does not read"},
+      {"can't merge dc and ac", "a progressive scan mixes DC and AC coefficients"},
+      {"illegal code in raster", "corrupt LZW data: a code not yet defined"},
+      {"no clear code", "corrupt LZW data: no clear code first"},
+      {"too many codes", "corrupt LZW data: more than 4096 codes"},
+      {"outofmem", "out of memory"},
+  };
+  for (const auto& [short_reason, meaning] : known)
+    if (reason == short_reason) return zengen::detail::concat(format, ": cannot decode: ", meaning, " (stb_image: '", reason, "')");
+  if (reason.empty()) return zengen::detail::concat(format, ": cannot decode (stb_image gives no reason)");
+  return zengen::detail::concat(format, ": cannot decode (stb_image: '", reason, "')");
 }
 
 }  // namespace
@@ -152,8 +141,19 @@ bool read_image_file(const std::string& path, std::int64_t max_file_bytes, std::
     err = {true, std::string("cannot open: ") + std::strerror(errno)};
     return false;
   }
-  // Read in blocks up to the cap (the file may be a pipe or change size).
+  // A regular file's size is known: refuse it at once when over the cap,
+  // and reserve it, so that the buffer is not copied while it grows.
   bytes.clear();
+  struct stat st {};
+  if (::fstat(::fileno(file.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (st.st_size > max_file_bytes) {
+      err = {false, zengen::detail::concat("the file holds ", st.st_size, " bytes, more than max_file_bytes = ",
+                                           max_file_bytes)};
+      return false;
+    }
+    bytes.reserve(static_cast<std::size_t>(st.st_size) + 1);
+  }
+  // Read in blocks up to the cap (the file may be a pipe or change size).
   constexpr std::size_t kBlock = std::size_t{1} << 16;
   const auto cap = static_cast<std::uint64_t>(max_file_bytes);
   for (;;) {
@@ -188,21 +188,36 @@ bool decode_image(const unsigned char* data, std::size_t size, int channels, std
     err = {false, zengen::detail::concat("a ", format, " file: zengen reads PNG, JPEG, BMP, TGA and GIF only")};
     return false;
   }
-  if (const int codes = oversized_jpeg_huffman_table(data, size)) {
-    err = {false, zengen::detail::concat("corrupt JPEG: a Huffman table declares ", codes,
-                                         " codes, more than the 256 a table holds")};
+  // zengen's reading of the header (image_check.hpp): the format, each
+  // field stb relies on, and the declared size, before anything is allocated.
+  Header header;
+  std::string why;
+  if (!read_header(data, size, header, why)) {
+    err = {false, why};
     return false;
   }
-  // The declared size, from the header alone, before anything is allocated.
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &comp)) {
-    err = {false, "not a decodable image (stb_image: " + stb_reason() + ")"};
-    return false;
-  }
-  const std::int64_t pixels = std::int64_t{w} * h;
-  if (w <= 0 || h <= 0 || pixels > max_pixels) {
-    err = {false, zengen::detail::concat("its header declares ", w, " x ", h, " = ", pixels,
+  const char* format = format_name(header.format);
+  const std::int64_t w = header.width, h = header.height, pixels = w * h;
+  if (pixels > max_pixels) {
+    err = {false, zengen::detail::concat(format, ": its header declares ", w, " x ", h, " = ", pixels,
                                          " pixels, more than max_pixels = ", max_pixels)};
+    return false;
+  }
+  // Then what needs more than the header: stb's size limits, the
+  // structure, palette indices, JPEG tables and scans.
+  if (!check_body(data, size, header, why)) {
+    err = {false, why};
+    return false;
+  }
+  // stb_image reads the same header (a top-down BMP's height is negative there).
+  int iw = 0, ih = 0, icomp = 0;
+  if (!stbi_info_from_memory(data, static_cast<int>(size), &iw, &ih, &icomp)) {
+    err = {false, zengen::detail::concat(format, ": stb_image cannot read the header (stb_image: '", stb_reason(), "')")};
+    return false;
+  }
+  if (iw != w || std::abs(static_cast<std::int64_t>(ih)) != h) {
+    err = {false, zengen::detail::concat(format, ": the header declares ", w, " x ", h, " pixels, stb_image reads ",
+                                         iw, " x ", ih)};
     return false;
   }
 
@@ -212,17 +227,18 @@ bool decode_image(const unsigned char* data, std::size_t size, int channels, std
   DecodedImage decoded;
   decoded.pixels = {stbi_load_from_callbacks(&callbacks, &reader, &dw, &dh, &dc, channels), &stbi_image_free};
   if (reader.overran) {
-    err = {false, zengen::detail::concat("truncated: the ", w, " x ", h, " image data ends before the image does (the "
-                                         "decoder read past the end of the ", size, "-byte file)")};
+    err = {false, zengen::detail::concat(format, ": truncated: the ", w, " x ", h,
+                                         " image data ends before the image does (the decoder read past the end of "
+                                         "the ", size, "-byte file)")};
     return false;
   }
   if (!decoded.pixels) {
-    err = {false, "cannot decode (stb_image: " + stb_reason() + ")"};
+    err = {false, explain(format, stb_reason())};
     return false;
   }
   if (dw != w || dh != h) {  // the header said one size, the decoder another
-    err = {false, zengen::detail::concat("its header declares ", w, " x ", h, " pixels, but it decodes as ", dw,
-                                         " x ", dh)};
+    err = {false, zengen::detail::concat(format, ": the header declares ", w, " x ", h, " pixels, but it decodes as ",
+                                         dw, " x ", dh)};
     return false;
   }
   decoded.width = dw;

@@ -8,6 +8,10 @@
 // a decode is an error, never an image filled with garbage. Formats stb knows
 // but zengen does not offer (PSD, PIC, PNM, HDR) are refused by their
 // signature, which keeps their decoders out of reach of hostile files.
+// Before stb, image_check.hpp reads the file's structure itself: the header
+// fields (named in the error), and the cases where stb_image 2.27 would
+// return pixels it never wrote (palette indices past the palette, JPEG
+// tables or scans that are missing), which are refused.
 #pragma once
 
 #include <cstddef>
@@ -38,8 +42,10 @@ bool read_image_file(const std::string& path, std::int64_t max_file_bytes, std::
 
 /// Decodes `size` bytes of PNG, JPEG, BMP, TGA or GIF (the first frame).
 /// `channels` 0 keeps the file's channel count, 1..4 converts as stb_image
-/// does. Fails (format) for an unknown or refused format, a declared size
-/// over max_pixels, a decoding error, or data that ends early.
+/// does. Fails (format) for an unknown or refused format, a header field
+/// out of range, a declared size over max_pixels, a file whose pixels stb
+/// would not all write (image_check.hpp), a decoding error, or data that
+/// ends early. Every reason starts with the format ("PNG: ...").
 bool decode_image(const unsigned char* data, std::size_t size, int channels, std::int64_t max_pixels,
                   DecodedImage& out, ImageError& err);
 

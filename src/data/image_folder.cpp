@@ -36,31 +36,47 @@ struct Image {
 
 using FileError = decoder::ImageError;
 
-// Reads and decodes `path` into 0..255 floats with `channels` planes; returns
-// false and fills `err` on failure.
-bool decode(const std::string& path, int channels, const ImageLimits& limits, int background, Image& out,
-            FileError& err) {
-  std::vector<unsigned char> bytes;
-  if (!decoder::read_image_file(path, limits.max_file_bytes, bytes, err)) return false;
+// Reads and decodes `path`, then composites it into `channels` planes of
+// 0..255 floats at alloc(h, w) (c * h * w floats); false and `err` on
+// failure. The file's bytes are freed before the planes are allocated, so
+// the peak is the larger of stb's own (file, inflated data, pixels) and the
+// decoded pixels plus the planes.
+template <typename Alloc>
+bool decode_into(const std::string& path, int channels, const ImageLimits& limits, int background, Alloc&& alloc,
+                 FileError& err) {
+  decoder::DecodedImage decoded;
   // Decode with alpha (grey+alpha or RGBA), then composite over the background.
   const int req = channels == 1 ? 2 : 4;
-  decoder::DecodedImage decoded;
-  if (!decoder::decode_image(bytes.data(), bytes.size(), req, limits.max_pixels, decoded, err)) return false;
+  {
+    std::vector<unsigned char> bytes;
+    if (!decoder::read_image_file(path, limits.max_file_bytes, bytes, err)) return false;
+    if (!decoder::decode_image(bytes.data(), bytes.size(), req, limits.max_pixels, decoded, err)) return false;
+  }
   const std::int64_t w = decoded.width, h = decoded.height;
-  out.c = channels;
-  out.h = h;
-  out.w = w;
   const auto plane = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-  out.px.resize(plane * static_cast<std::size_t>(channels));
+  float* dst = alloc(h, w);
   const unsigned char* p = decoded.pixels.get();
   const float bg = static_cast<float>(background);
   for (std::size_t i = 0; i < plane; ++i) {
     const unsigned char* q = p + i * static_cast<std::size_t>(req);
     const float a = q[req - 1] / 255.0f;
-    for (int ch = 0; ch < channels; ++ch)
-      out.px[static_cast<std::size_t>(ch) * plane + i] = q[ch] * a + bg * (1.0f - a);
+    for (int ch = 0; ch < channels; ++ch) dst[static_cast<std::size_t>(ch) * plane + i] = q[ch] * a + bg * (1.0f - a);
   }
   return true;
+}
+
+bool decode(const std::string& path, int channels, const ImageLimits& limits, int background, Image& out,
+            FileError& err) {
+  return decode_into(
+      path, channels, limits, background,
+      [&](std::int64_t h, std::int64_t w) {
+        out.c = channels;
+        out.h = h;
+        out.w = w;
+        out.px.resize(static_cast<std::size_t>(h * w * channels));
+        return out.px.data();
+      },
+      err);
 }
 
 // The input taps of each output position along one axis.
@@ -182,14 +198,22 @@ Tensor load_image(const std::string& path, int channels, std::int64_t max_pixels
                   std::int64_t max_file_bytes) {
   check_channels(channels, "load_image");
   check_limits({max_pixels, max_file_bytes}, "load_image");
-  Image img;
+  // Straight into the tensor: the peak is the decoded pixels plus the tensor.
+  Tensor t;
   FileError err;
-  if (!decode(path, channels, {max_pixels, max_file_bytes}, background, img, err)) {
+  const bool ok = decode_into(
+      path, channels, {max_pixels, max_file_bytes}, background,
+      [&](std::int64_t h, std::int64_t w) {
+        t = Tensor::empty({channels, h, w}, {.dtype = DType::Float32});
+        return t.data<float>();
+      },
+      err);
+  if (!ok) {
     const std::string msg = detail::concat("load_image: '", path, "': ", err.reason);
     if (err.io) throw IOError(msg);
     throw FormatError(msg);
   }
-  return to_tensor(img);
+  return t;
 }
 
 Tensor resize(const Tensor& image, std::int64_t height, std::int64_t width) {

@@ -43,7 +43,12 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 const StateDict& Checkpoint::part(const std::string& name) const {
   auto it = parts.find(name);
-  ZENGEN_CHECK(it != parts.end(), FormatError, "checkpoint ", path, " has no part '", name, "'");
+  if (it == parts.end()) {
+    std::string names;
+    for (const auto& [part_name, state] : parts) names += (names.empty() ? "'" : ", '") + part_name + "'";
+    throw FormatError(detail::concat("checkpoint ", path, " has no part '", name, "'; its parts: ",
+                                     names.empty() ? "none" : names));
+  }
   return it->second;
 }
 

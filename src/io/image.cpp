@@ -95,11 +95,15 @@ Tensor read_image(const std::string& path, std::int64_t max_pixels, std::int64_t
   constexpr const char* op = "read_image";
   ZENGEN_CHECK(max_pixels > 0 && max_file_bytes > 0, ValueError, op,
                ": max_pixels and max_file_bytes must be positive, got ", max_pixels, " and ", max_file_bytes);
-  std::vector<unsigned char> bytes;
   data::decoder::ImageError err;
   data::decoder::DecodedImage decoded;
-  if (!data::decoder::read_image_file(path, max_file_bytes, bytes, err) ||
-      !data::decoder::decode_image(bytes.data(), bytes.size(), 0, max_pixels, decoded, err)) {
+  bool ok;
+  {  // the file's bytes are freed before the tensor is allocated
+    std::vector<unsigned char> bytes;
+    ok = data::decoder::read_image_file(path, max_file_bytes, bytes, err) &&
+         data::decoder::decode_image(bytes.data(), bytes.size(), 0, max_pixels, decoded, err);
+  }
+  if (!ok) {
     const std::string msg = zengen::detail::concat(op, ": '", path, "': ", err.reason);
     if (err.io) throw IOError(msg);
     throw FormatError(msg);

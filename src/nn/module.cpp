@@ -99,12 +99,13 @@ void ModuleBase::load_state_dict(const std::map<std::string, Tensor>& state, boo
   NamedTensors own = named_parameters();
   for (auto& entry : named_buffers()) own.push_back(entry);
   std::set<std::string> used;
+  std::vector<std::string> missing, unexpected;  // (strict) described, in order
   // Check everything before changing anything, so a failed load leaves the
   // module as it was.
   for (const auto& [name, t] : own) {
     auto it = state.find(name);
     if (it == state.end()) {
-      ZENGEN_CHECK(!strict, ValueError, "load_state_dict: missing entry '", name, "' (shape ", t.shape(), ")");
+      if (strict) missing.push_back(detail::concat("'", name, "' (shape ", t.shape(), ")"));
       continue;
     }
     const Tensor& v = it->second;
@@ -115,10 +116,26 @@ void ModuleBase::load_state_dict(const std::map<std::string, Tensor>& state, boo
                  "' has dtype ", v.dtype(), " but the module has ", t.dtype());
     used.insert(name);
   }
-  if (strict)
+  if (strict) {
     for (const auto& [name, v] : state)
-      ZENGEN_CHECK(used.count(name), ValueError, "load_state_dict: unexpected entry '", name,
-                   "' (no such parameter or buffer)");
+      if (!used.count(name)) unexpected.push_back("'" + name + "'");
+    // Every missing and unexpected name (the first few of each) in one message.
+    auto list = [](const std::vector<std::string>& names, const char* one, const char* many) {
+      constexpr std::size_t kShown = 5;
+      std::string s = names.size() == 1 ? one : detail::concat(names.size(), " ", many);
+      for (std::size_t i = 0; i < names.size() && i < kShown; ++i) s += (i ? ", " : " ") + names[i];
+      if (names.size() > kShown) s += detail::concat(" and ", names.size() - kShown, " more");
+      return s;
+    };
+    std::string problems;
+    if (!missing.empty()) problems = list(missing, "missing entry", "missing entries");
+    if (!unexpected.empty())
+      problems += (problems.empty() ? "" : "; ") + list(unexpected, "unexpected entry", "unexpected entries") +
+                  " (no such parameter or buffer)";
+    ZENGEN_CHECK(problems.empty(), ValueError, "load_state_dict: ", problems,
+                 " (the module has ", own.size(), " parameters and buffers, the state ", state.size(),
+                 " entries; strict = false loads the entries both have)");
+  }
   NoGradGuard no_grad;
   for (const auto& [name, t] : own)
     if (used.count(name)) t.copy_(state.at(name));

@@ -102,11 +102,15 @@ Tensor var_all(const Tensor& x, bool unbiased) {
 }
 
 namespace {
-// Gradient of a max: shared equally among the elements equal to the max.
-Tensor max_backward(const Tensor& g, const Tensor& x, const Tensor& values_keepdim, std::int64_t dim) {
-  const Tensor mask = eq(x, values_keepdim).to(x.dtype());
-  const Tensor count = sum(mask, {dim}, true);
-  return mul(div(mask, count), g);
+// Gradient of max along a dim: all of it to the element whose index max
+// returns (the first of tied ones), as PyTorch's dim form does.
+Tensor max_backward(const Tensor& g, const Tensor& x, const Tensor& indices_keepdim, std::int64_t dim) {
+  if (x.dim() == 0) return g;
+  std::vector<std::int64_t> along(static_cast<std::size_t>(x.dim()), 1);
+  along[static_cast<std::size_t>(dim)] = x.shape()[dim];
+  const Tensor positions =
+      reshape(arange(static_cast<double>(x.shape()[dim]), {.dtype = DType::Int64, .device = x.device()}), Shape(along));
+  return mul(eq(positions, indices_keepdim).to(x.dtype()), g);
 }
 }  // namespace
 
@@ -132,9 +136,9 @@ MaxResult max(const Tensor& x, std::int64_t dim, bool keepdim) {
   Tensor values = empty_as(x, reduced_shape(x, mask, keepdim));
   Tensor indices = Tensor::empty(values.shape(), {.dtype = DType::Int64, .device = x.device()});
   kernels::max(values, indices, x, d);
-  values = record("max", values, {&x}, [x, mask, v = values.detach(), d](const Tensor& g) {
-    const Tensor v_keep = reshape(v, reduced_shape(x, mask, true));
-    return Grads{max_backward(expand_back(g, x, mask), x, v_keep, d)};
+  values = record("max", values, {&x}, [x, mask, indices, d](const Tensor& g) {
+    const Tensor i_keep = reshape(indices, reduced_shape(x, mask, true));
+    return Grads{max_backward(expand_back(g, x, mask), x, i_keep, d)};
   });
   return {values, indices};
 }

@@ -87,14 +87,21 @@ Tensor view_unchecked(const Tensor& x, const Shape& shape, const Shape& strides,
   return record(op, out, {&x}, [in_shape = x.shape()](const Tensor& g) { return Grads{reshape(g, in_shape)}; });
 }
 
+// The end of a slice of n elements from start by step (start itself when
+// n is 0: an empty slice selects nothing, wherever it starts).
+std::int64_t slice_end(std::int64_t start, std::int64_t n, std::int64_t step) {
+  return n > 0 ? start + (n - 1) * step + 1 : start;
+}
+
 // Places g (the gradient of a slice) into zeros of the full shape. An op of
-// its own so the backward of a slice stays differentiable.
+// its own so the backward of a slice stays differentiable. An empty slice
+// has a zero gradient.
 Tensor embed_slice(const Tensor& g, const Shape& full_shape, std::int64_t dim, std::int64_t start, std::int64_t step) {
   Tensor out = zeros(full_shape, {.dtype = g.dtype(), .device = g.device()});
-  Tensor window = slice(out.detach(), dim, start, start + (g.shape()[dim] - 1) * step + 1, step);
-  window.copy_(g);
-  return record("embed_slice", out, {&g}, [dim, start, step, n = g.shape()[dim]](const Tensor& gg) {
-    return Grads{slice(gg, dim, start, start + (n - 1) * step + 1, step)};
+  const std::int64_t n = g.shape()[dim];
+  if (n > 0) slice(out.detach(), dim, start, slice_end(start, n, step), step).copy_(g);
+  return record("embed_slice", out, {&g}, [dim, start, step, n](const Tensor& gg) {
+    return Grads{slice(gg, dim, start, slice_end(start, n, step), step)};
   });
 }
 

@@ -41,7 +41,9 @@ struct MNISTOptions {
 /// MNIST from `root`, the folder holding {train,t10k}-{images-idx3,
 /// labels-idx1}-ubyte (or the same names with .gz): images float32
 /// [N, 1, 28, 28], labels int64 [N]. IOError naming the file when it is
-/// missing; FormatError when images and labels disagree in count.
+/// missing; FormatError when images and labels disagree in count, when the
+/// files hold no image, or when a label is outside the classes (naming the
+/// file, the label's index and its value).
 class MNIST {
  public:
   explicit MNIST(const std::string& root, MNISTOptions options = {});

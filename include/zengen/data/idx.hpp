@@ -7,7 +7,15 @@
 // Malformed files (bad magic, unknown type, fewer or more data bytes than
 // the dims declare, more than 2^31 elements, corrupt gzip data) are a
 // FormatError naming the file and the problem; a file that cannot be opened
-// or read is an IOError.
+// or read is an IOError. The magic is checked first ("not an idx file
+// (bad magic ...)"; read_idx_images and read_idx_labels: "not an idx image
+// file: expected ..."), before the dims and the data are read.
+//
+// Memory: the data is read in chunks of 4 MiB and converted into the
+// tensor as it comes, so the raw bytes never stand beside the whole tensor;
+// a gzip file whose tensor would take more than 64 MiB is inflated twice,
+// first only to check that all its data is there, so that a small file
+// claiming huge dims allocates nothing.
 #pragma once
 
 #include <string>
@@ -21,7 +29,7 @@ namespace zengen::data {
 Tensor read_idx(const std::string& path);
 
 /// MNIST-style images (magic 0x00000803: u8 [N, rows, cols]) as float32
-/// [N, 1, rows, cols] scaled to [0, 1].
+/// [N, 1, rows, cols] scaled to [0, 1]. Rows and cols must be positive.
 Tensor read_idx_images(const std::string& path);
 
 /// MNIST-style labels (magic 0x00000801: u8 [N]) as int64 [N].

@@ -44,7 +44,9 @@ class ModuleBase {
   /// Copies values in by name. Strict: every entry must match a parameter or
   /// buffer and every parameter/buffer must be present. Shapes and dtypes
   /// must match (values are converted to the module's dtype only when
-  /// allow_dtype_conversion). Throws ShapeError/ValueError naming the entry.
+  /// allow_dtype_conversion). Throws ShapeError/DTypeError naming the entry,
+  /// or one ValueError listing the missing and the unexpected entries (the
+  /// first five of each, and how many more).
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true,
                        bool allow_dtype_conversion = false);
 

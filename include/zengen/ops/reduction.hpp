@@ -12,9 +12,12 @@ namespace zengen {
 
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
+/// Mean; over zero elements a ValueError (PyTorch gives NaN), by rule.
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
-/// Variance over dims; unbiased divides by n - 1 (Bessel), else by n.
+/// Variance over dims; unbiased divides by n - 1 (Bessel), else by n. A
+/// divisor of 0 (unbiased with one element per reduction, or none) is a
+/// ValueError (PyTorch gives NaN), by rule.
 Tensor var(const Tensor& x, const std::vector<std::int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
 /// Variance of all elements. (The flag overload is a template so that
@@ -27,7 +30,8 @@ Tensor var(const Tensor& x, Bool unbiased) {
 }
 /// Largest element (a 0-d tensor); the gradient is shared among ties.
 Tensor max(const Tensor& x);
-/// Largest along dim and where it is (the first, on ties).
+/// Largest along dim and where it is (the first, on ties); the gradient
+/// goes to that element alone, as in PyTorch's dim form.
 struct MaxResult {
   Tensor values;   // differentiable
   Tensor indices;  // int64
