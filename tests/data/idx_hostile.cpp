@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "memory_peak.hpp"
 #include "temp_dir.hpp"
 
 using namespace zengen;
@@ -114,38 +115,23 @@ TEST_CASE("idx: a wrong magic is reported before the dims and the data are read"
                       Catch::Contains("not an idx file (bad magic 0x00000701): unknown data type byte 0x07"));
 }
 
-namespace {
-
-std::int64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::string(field).size()));
-  return -1;
-}
-
-}  // namespace
+using zengen::testing::can_measure_peak;
+using zengen::testing::peak_bytes;
 
 TEST_CASE("idx: the raw bytes are freed as they are converted (a gzip bomb holds only the tensor)", "[data]") {
-  {
-    std::ofstream probe("/proc/self/clear_refs");
-    if (!probe) {
-      WARN("/proc/self/clear_refs is not writable: the peak cannot be measured here");
-      return;
-    }
+  if (!can_measure_peak()) {
+    WARN("/proc/self/clear_refs is not writable: the peak cannot be measured here");
+    return;
   }
   TempDir dir;
   // 32 MiB of zero pixels: a 32 KiB gzip file, a 128 MiB float32 tensor.
   const std::uint32_t n = 512, side = 256;
   write_gz(dir.file("bomb.gz"), images_idx(n, side, side), 1);
   const std::int64_t tensor = std::int64_t{n} * side * side * 4;
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);  // freed large blocks leave RSS (see image_defined.cpp)
   for (int reader = 0; reader < 2; ++reader) {
-    cpu_allocator::empty_cache();
-    std::ofstream("/proc/self/clear_refs") << "5";
-    const std::int64_t before = status_kib("VmRSS:");
-    Tensor t = reader == 0 ? data::read_idx_images(dir.file("bomb.gz")) : data::read_idx(dir.file("bomb.gz"));
-    const std::int64_t peak = (status_kib("VmHWM:") - before) * 1024;
+    Tensor t;
+    const std::int64_t peak = peak_bytes(
+        [&] { t = reader == 0 ? data::read_idx_images(dir.file("bomb.gz")) : data::read_idx(dir.file("bomb.gz")); });
     REQUIRE(t.numel() * 4 == tensor);
     INFO("peak " << peak / 1e6 << " MB for a " << tensor / 1e6 << " MB tensor from " << n * side * side / 1e6
                  << " MB of raw bytes");

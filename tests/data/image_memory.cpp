@@ -9,6 +9,7 @@
 
 #include "data/image_builders.hpp"
 #include "helpers.hpp"
+#include "memory_peak.hpp"
 #include "temp_dir.hpp"
 
 using namespace zengen;
@@ -16,39 +17,13 @@ using namespace zengen::testing::images;
 using zengen::testing::TempDir;
 using zengen::testing::write_bytes;
 
-namespace {
-
-std::int64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::string(field).size()));
-  return -1;
-}
-
-// The peak resident memory (bytes) of f() above what was resident before.
-template <typename F>
-std::int64_t peak_bytes(F&& f) {
-  // Large blocks from mmap, returned to the system when freed: a fixed
-  // threshold turns off glibc's raising it (up to 32 MiB) after a large
-  // free, which keeps freed blocks resident and would count them.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  cpu_allocator::empty_cache();
-  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM to the current resident size
-  const std::int64_t before = status_kib("VmRSS:");
-  f();
-  return (status_kib("VmHWM:") - before) * 1024;
-}
-
-}  // namespace
+using zengen::testing::can_measure_peak;
+using zengen::testing::peak_bytes;
 
 TEST_CASE("image decoding: load_image's peak memory is the decoded pixels plus the tensor", "[data][image]") {
-  {
-    std::ofstream probe("/proc/self/clear_refs");
-    if (!probe) {
-      WARN("/proc/self/clear_refs is not writable: the peak cannot be measured here");
-      return;
-    }
+  if (!can_measure_peak()) {
+    WARN("/proc/self/clear_refs is not writable: the peak cannot be measured here");
+    return;
   }
   TempDir dir;
   // 4096 x 2048 RGB, rows of a gradient, compressed fast.
