@@ -81,6 +81,14 @@ inline std::string png_ihdr(std::uint32_t w, std::uint32_t h, int depth, int col
   return d;
 }
 
+/// PNG scanlines from rows of bytes (each row: its filter byte, then the pixels' bytes).
+inline std::string raw_rows(const std::vector<std::vector<std::uint8_t>>& rows) {
+  std::string r;
+  for (const auto& row : rows)
+    for (std::uint8_t b : row) r += static_cast<char>(b);
+  return r;
+}
+
 /// A PNG: signature, IHDR, `before` (chunks up to the image data, e.g. PLTE),
 /// one IDAT with `raw` (filter bytes included) compressed, IEND.
 inline std::string png_file(std::uint32_t w, std::uint32_t h, int depth, int colour, const std::string& raw,

@@ -17,17 +17,6 @@
 
 using namespace zengen::testing::images;
 
-namespace {
-
-std::string raw_rows(const std::vector<std::vector<std::uint8_t>>& rows) {
-  std::string r;
-  for (const auto& row : rows)
-    for (std::uint8_t b : row) r += static_cast<char>(b);
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("image fuzz seeds: the hostile files of issue 16", "[.write-corpus]") {
   const char* dir = std::getenv("ZENGEN_WRITE_CORPUS");
   if (!dir) {

@@ -52,13 +52,6 @@ bool stb_alone_differs(const std::string& bytes) {
   return a.ok && b.ok && !(a == b);
 }
 
-std::string raw_rows(const std::vector<std::vector<std::uint8_t>>& rows) {
-  std::string r;
-  for (const auto& row : rows)
-    for (std::uint8_t b : row) r += static_cast<char>(b);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("image decoding: a PNG palette index past the PLTE entries is a FormatError", "[data][image]") {
