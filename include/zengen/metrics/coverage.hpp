@@ -10,6 +10,7 @@
 
 namespace zengen::metrics {
 
+/// What mode_coverage found: samples per mode, modes covered, high-quality fraction.
 struct ModeCoverage {
   /// Per mode, the high-quality samples that belong to it.
   std::vector<std::int64_t> per_mode;
@@ -28,6 +29,7 @@ struct ModeCoverage {
 /// a radius <= 0 or a fraction outside (0, 1].
 ModeCoverage mode_coverage(const Tensor& samples, const Tensor& centres, double radius, double min_fraction = 0.01);
 
+/// What classifier_agreement found: overall and per-class agreement, confusion counts.
 struct ClassAgreement {
   std::int64_t classes = 0;
   /// Fraction of samples the classifier assigns to the class they were generated for.

@@ -12,6 +12,7 @@
 
 namespace zengen::metrics {
 
+/// How kernel_distance draws its subsets.
 struct KernelDistanceOptions {
   /// Number of random subsets the estimate is averaged over.
   std::int64_t subsets = 100;
@@ -22,6 +23,7 @@ struct KernelDistanceOptions {
   std::uint64_t seed = 0;
 };
 
+/// KID over the subsets: mean and spread of the unbiased MMD^2 estimates.
 struct KernelDistance {
   double mean = 0;  ///< mean over the subsets of the unbiased MMD^2 estimate
   double std = 0;   ///< standard deviation over the subsets (population, as numpy's std)

@@ -13,6 +13,7 @@
 
 namespace zengen::metrics {
 
+/// Improved precision and recall, and the k that defined the manifolds.
 struct PrecisionRecall {
   double precision = 0;
   double recall = 0;
